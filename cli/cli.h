@@ -1,0 +1,29 @@
+/*
+ * cli.h: the subcommands of the `grpo` binary. Each takes argc/argv after
+ * the subcommand name (argv[0] is the subcommand) and returns the process
+ * exit code: 0 success, 1 failure (message already printed), 2 usage error.
+ * Not for: library code; everything here may print and exit.
+ */
+#ifndef GRPO_CLI_H
+#define GRPO_CLI_H
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} CliCommand;
+
+int cmd_version(int argc, char **argv);
+
+/* Shared helpers for subcommands (cli_util.c). */
+
+/* True if argv has -h or --help. */
+int cli_wants_help(int argc, char **argv);
+/* Prints "grpo <cmd>: <msg>" and the hint to run --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "grpo <cmd>: <err_msg()>"; returns EXIT_FAIL. */
+int cli_fail(const char *cmd);
+
+#endif

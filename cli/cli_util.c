@@ -1,0 +1,30 @@
+/*
+ * cli_util.c: small helpers shared by the subcommands (see cli.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common/common.h"
+
+int cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+    return 0;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "grpo %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun 'grpo %s --help' for usage.\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const char *cmd) {
+    fprintf(stderr, "grpo %s: %s\n", cmd, err_msg());
+    return EXIT_FAIL;
+}

@@ -1,0 +1,46 @@
+/*
+ * main.c: the `grpo` binary: dispatches to a subcommand (cli.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const CliCommand commands[] = {
+    {"version", "print the version and the libraries in use", cmd_version},
+};
+static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: grpo <command> [options]\n"
+            "\n"
+            "GRPO reinforcement learning for language models, on CPUs, in C.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < n_commands; i++) fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'grpo <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        return cmd_version(1, argv + 1);
+    }
+    if (0) {
+        printf("grpo 0.1.0\n");
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < n_commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "grpo: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

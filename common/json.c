@@ -1,0 +1,137 @@
+/*
+ * json.c: JSON reading with located errors and key checking (see json.h).
+ */
+#include "json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+cJSON *json_parse_named(const char *text, size_t len, const char *what) {
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root) return root;
+    size_t off = end ? (size_t)(end - text) : 0;
+    if (off > len) off = len;
+    int line = 1, col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    char near[24] = {0};
+    size_t k = 0;
+    for (size_t i = off; i < len && k < sizeof(near) - 1 && text[i] != '\n'; i++) near[k++] = text[i];
+    err_set("%s: invalid JSON at line %d, column %d (near \"%s\"); check for a missing comma, quote or brace", what,
+            line, col, near);
+    return NULL;
+}
+
+cJSON *json_read_file(const char *path) {
+    size_t len = 0;
+    char *text = file_read_all(path, &len);
+    if (!text) return NULL;
+    cJSON *root = json_parse_named(text, len, path);
+    free(text);
+    return root;
+}
+
+size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = xmalloc((lb + 1) * sizeof(size_t));
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+const char *nearest_word(const char *word, const char *const *choices, size_t n) {
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, choices[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = choices[i];
+        }
+    }
+    size_t len = strlen(word);
+    size_t limit = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
+    return best_d <= limit ? best : NULL;
+}
+
+int json_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n_allowed) {
+    if (!cJSON_IsObject(obj)) return ERR("%s: expected a JSON object", path[0] ? path : "(root)");
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int ok = 0;
+        for (size_t i = 0; i < n_allowed && !ok; i++) ok = strcmp(it->string, allowed[i]) == 0;
+        if (ok) continue;
+        char list[1024] = {0};
+        size_t off = 0;
+        for (size_t i = 0; i < n_allowed && off < sizeof(list) - 2; i++)
+            off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", allowed[i]);
+        const char *near = nearest_word(it->string, allowed, n_allowed);
+        if (near)
+            return ERR("%s%s%s: unknown key; did you mean '%s'? valid keys: %s", path, path[0] ? "." : "",
+                       it->string, near, list);
+        return ERR("%s%s%s: unknown key; valid keys: %s", path, path[0] ? "." : "", it->string, list);
+    }
+    return 0;
+}
+
+static const char *sep(const char *path) { return path[0] ? "." : ""; }
+
+int json_get_double(const cJSON *obj, const char *path, const char *key, double lo, double hi, double *out) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!it) return 0;
+    if (!cJSON_IsNumber(it)) return ERR("%s%s%s: expected a number", path, sep(path), key);
+    double v = it->valuedouble;
+    if (!(v >= lo && v <= hi)) return ERR("%s%s%s: %g is out of range [%g, %g]", path, sep(path), key, v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int json_get_int(const cJSON *obj, const char *path, const char *key, long lo, long hi, long *out) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!it) return 0;
+    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble))
+        return ERR("%s%s%s: expected an integer", path, sep(path), key);
+    double v = it->valuedouble;
+    if (!(v >= (double)lo && v <= (double)hi))
+        return ERR("%s%s%s: %g is out of range [%ld, %ld]", path, sep(path), key, v, lo, hi);
+    *out = (long)v;
+    return 0;
+}
+
+int json_get_bool(const cJSON *obj, const char *path, const char *key, int *out) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!it) return 0;
+    if (!cJSON_IsBool(it)) return ERR("%s%s%s: expected true or false", path, sep(path), key);
+    *out = cJSON_IsTrue(it);
+    return 0;
+}
+
+int json_get_string(const cJSON *obj, const char *path, const char *key, const char **out) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!it) return 0;
+    if (!cJSON_IsString(it)) return ERR("%s%s%s: expected a string", path, sep(path), key);
+    *out = it->valuestring;
+    return 0;
+}

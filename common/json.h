@@ -1,0 +1,41 @@
+/*
+ * json.h: reading JSON files and JSONL lines with cJSON, with errors that name
+ * the file, line and key; checking objects for unknown keys with a "did you
+ * mean" suggestion. Not for: the typed job config (see config.h).
+ */
+#ifndef GRPO_JSON_H
+#define GRPO_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* Parses a whole JSON file. On a syntax error the message names the file,
+ * line and column. Caller frees with cJSON_Delete. */
+cJSON *json_read_file(const char *path);
+
+/* Parses text that came from `what` (a file name, "line 12 of x.jsonl", ...)
+ * and reports a syntax error with line/column relative to the text. */
+cJSON *json_parse_named(const char *text, size_t len, const char *what);
+
+/* Levenshtein distance (for suggestions). */
+size_t edit_distance(const char *a, const char *b);
+
+/* The entry of `choices` (n of them) closest to `word`, or NULL if none is
+ * close enough to be a plausible typo. */
+const char *nearest_word(const char *word, const char *const *choices, size_t n);
+
+/* Fails with "PATH.key: unknown key; did you mean 'x'? valid keys: a, b, c"
+ * if obj has a key outside `allowed`. path may be "" for the root. */
+int json_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n_allowed);
+
+/* Typed getters for optional members. Each returns 0 and leaves *out
+ * untouched when the key is absent, fails with a message naming
+ * "path.key" and the expected type when present with the wrong type or out
+ * of [lo, hi]. */
+int json_get_double(const cJSON *obj, const char *path, const char *key, double lo, double hi, double *out);
+int json_get_int(const cJSON *obj, const char *path, const char *key, long lo, long hi, long *out);
+int json_get_bool(const cJSON *obj, const char *path, const char *key, int *out);
+/* *out points into obj (do not free); valid while obj lives. */
+int json_get_string(const cJSON *obj, const char *path, const char *key, const char **out);
+
+#endif

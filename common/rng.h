@@ -1,0 +1,41 @@
+/*
+ * rng.h: counter-based random numbers (Philox4x32-10, Salmon et al., SC'11).
+ * A stream is named by (seed, step, prompt, sample); draw k of a stream is a
+ * pure function of those five numbers, so results do not depend on how work
+ * is split across ranks or threads (DESIGN.md, Determinism).
+ * Not for: cryptography.
+ *
+ *     Rng r; rng_init(&r, seed, step, prompt_idx, sample_idx);
+ *     float u = rng_uniform(&r);        // [0, 1)
+ *
+ * The whole state is the struct below (plain data), so it can be saved in a
+ * checkpoint and restored bit for bit.
+ */
+#ifndef GRPO_RNG_H
+#define GRPO_RNG_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint32_t key[2];  /* from seed */
+    uint32_t ctr[4];  /* [0] block counter, [1] sample, [2] prompt, [3] step */
+    uint32_t buf[4];  /* current block */
+    int used;         /* words of buf consumed (4 = empty) */
+} Rng;
+
+/* Philox4x32-10 block function: out = philox(ctr, key). */
+void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+void rng_init(Rng *r, uint64_t seed, uint32_t step, uint32_t prompt, uint32_t sample);
+uint32_t rng_u32(Rng *r);
+uint64_t rng_u64(Rng *r);
+/* Uniform in [0, 1) with 24 random bits (exactly representable floats). */
+float rng_uniform(Rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double rng_uniform_double(Rng *r);
+/* Standard normal (Box-Muller on two doubles). */
+double rng_normal(Rng *r);
+/* Uniform integer in [0, n), n > 0, without modulo bias. */
+uint32_t rng_below(Rng *r, uint32_t n);
+
+#endif

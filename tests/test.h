@@ -1,0 +1,49 @@
+/*
+ * test.h: the tiny harness every C test uses. Checks count failures and keep
+ * going; test_summary() prints "N passed, N failed" (the closing line ctest
+ * logs show) and returns the exit code (non-zero if anything failed).
+ *
+ *     TEST_CHECK(x == 3, "x=%d", x);
+ *     TEST_CLOSE(got, want, 1e-5, "logprob[%d]", i);   // absolute tolerance
+ *     return test_summary();
+ */
+#ifndef GRPO_TEST_H
+#define GRPO_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+
+static int test_passed_, test_failed_;
+
+#define TEST_CHECK(cond, ...)                                          \
+    do {                                                               \
+        if (cond) {                                                    \
+            test_passed_++;                                            \
+        } else {                                                       \
+            test_failed_++;                                            \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                              \
+            fputc('\n', stderr);                                       \
+        }                                                              \
+    } while (0)
+
+#define TEST_CLOSE(got, want, tol, ...)                                          \
+    do {                                                                         \
+        double g_ = (double)(got), w_ = (double)(want);                          \
+        if (fabs(g_ - w_) <= (tol)) {                                            \
+            test_passed_++;                                                      \
+        } else {                                                                 \
+            test_failed_++;                                                      \
+            fprintf(stderr, "FAIL %s:%d: got %.9g want %.9g (tol %g): ", __FILE__, __LINE__, g_, w_, \
+                    (double)(tol));                                              \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fputc('\n', stderr);                                                 \
+        }                                                                        \
+    } while (0)
+
+static inline int test_summary(void) {
+    printf("%d passed, %d failed\n", test_passed_, test_failed_);
+    return test_failed_ ? 1 : 0;
+}
+
+#endif
