@@ -44,6 +44,12 @@ typedef struct {
     int intermediate_size;   /* I */
     int max_position_embeddings;
     double rope_theta;
+    /* rope_scaling: "" (none), "linear" or "llama3" (Llama 3.1/3.2). */
+    char rope_scaling_type[16];
+    double rope_factor;           /* linear and llama3 */
+    double rope_low_freq_factor;  /* llama3 */
+    double rope_high_freq_factor; /* llama3 */
+    int rope_original_max_pos;    /* llama3 original_max_position_embeddings */
     double rms_norm_eps;
     int tie_word_embeddings; /* lm_head shares embed_tokens */
     int attention_bias;      /* q/k/v projection bias (Qwen2) */

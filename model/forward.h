@@ -1,0 +1,115 @@
+/*
+ * forward.h: running the transformer: the forward pass over a packed batch
+ * (training, scoring, rollout prefill and decode all use it), the backward
+ * pass, and the LM-head entry points. Activations and scratch live in an
+ * Acts workspace allocated once for a maximum batch.
+ * Not for: sampling (rollout/), the optimizer (optim.h), files.
+ *
+ * Training step (objective J = sum wlp*logp + went*ent, see lmhead.h):
+ *
+ *     Acts a; acts_init(&a, &m.cfg, max_tokens, max_tokens, 1, 0);
+ *     model_forward(&m, &a, &batch, NULL);
+ *     model_logprobs(&m, &a, targets, logp, NULL);      // if weights need them
+ *     model_backward(&m, &a, &batch, targets, wlp, went); // grads += dJ/dθ
+ *
+ * A batch packs B sequences' new tokens back to back (no padding): sequence
+ * b owns tokens[seq_start[b] .. seq_start[b+1]). Positions restart at 0 for
+ * each sequence (plus any cached prefix/past in rollout), and attention never
+ * crosses sequences.
+ */
+#ifndef GRPO_FORWARD_H
+#define GRPO_FORWARD_H
+
+#include "attention.h"
+#include "lmhead.h"
+#include "model.h"
+
+typedef struct {
+    int n_seqs;            /* B */
+    int n_tokens;          /* N = seq_start[B] */
+    const int *tokens;     /* (N) */
+    const int *seq_start;  /* (B+1) */
+    /* Rollout only (all NULL in training): where each sequence's keys and
+     * values live in the KVStore; see attention.h. */
+    const int *prefix_row; /* (B) */
+    const int *prefix_len; /* (B) */
+    const int *own_row;    /* (B) */
+    const int *own_past;   /* (B) */
+} Batch;
+
+/* Keys and values of every layer: k, v (L, rows, KVD). */
+typedef struct {
+    int L, rows, KVD;
+    float *k, *v;
+} KVStore;
+
+void kvstore_init(KVStore *kv, const ModelConfig *cfg, int rows);
+void kvstore_free(KVStore *kv);
+
+typedef struct {
+    ModelConfig cfg;
+    int max_tokens, max_keys;
+    int training;  /* keep what backward needs */
+    int recompute; /* keep only layer inputs; recompute each layer in backward */
+    int n_slots;   /* layers whose activations are stored (L, or 1) */
+    int n_tokens;  /* tokens of the last forward */
+    /* activations (slot-major: slot s holds layer s, or the layer being
+     * recomputed) */
+    float *x;      /* (L+1, N, C) residual stream into each layer (training); (N, C) otherwise */
+    float *hn1;    /* (S, N, C) */
+    float *rstd1;  /* (S, N) */
+    float *qkv;    /* (S, N, QKV) q and k after qk-norm and RoPE */
+    float *qkraw;  /* (S, N, QD+KVD) q, k before qk-norm (qk_norm only) */
+    float *qkrstd; /* (S, N, NH+NKV) (qk_norm only) */
+    float *lse;    /* (S, N, NH) */
+    float *atty;   /* (S, N, QD) */
+    float *x2;     /* (S, N, C) residual after attention (training) */
+    float *hn2;    /* (S, N, C) */
+    float *rstd2;  /* (S, N) */
+    float *gu;     /* (S, N, 2I) */
+    float *hmlp;   /* (S, N, I) */
+    float *hf;     /* (N, C) final-norm output: the LM head's input */
+    float *rstdf;  /* (N) */
+    int *pos;      /* (N) */
+    /* backward buffers */
+    float *dx, *dhn, *dbig, *dmid, *dhf;
+    /* scratch */
+    float *norm_scratch;    /* nthreads * max(C, HD) */
+    float *attn_scratch;    /* nthreads * attn_per_thread */
+    size_t attn_per_thread;
+    float *rope_cos, *rope_sin; /* (max_keys, HD/2) */
+    LMHead lm;
+    size_t bytes; /* total allocated */
+} Acts;
+
+/* Allocates a workspace for calls of up to max_tokens tokens whose
+ * sequences see at most max_keys keys (prefix + cached + new). training=1
+ * keeps activations for model_backward; recompute=1 keeps only each layer's
+ * input and recomputes the rest during backward (less memory, ~1/3 more
+ * compute). */
+int acts_init(Acts *a, const ModelConfig *cfg, int max_tokens, int max_keys, int training, int recompute);
+void acts_free(Acts *a);
+/* Bytes held by the workspace. */
+size_t acts_bytes(const Acts *a);
+
+/* Runs the body; leaves final-norm hidden states in a->hf (N, C). With kv,
+ * the new tokens' keys/values are written to the store first (rollout);
+ * without, keys and values are read from the batch itself (training).
+ * Fails (no crash) if the batch exceeds the workspace or a position exceeds
+ * max_keys, or a token id is outside the vocabulary. */
+int model_forward(const Model *m, Acts *a, const Batch *batch, KVStore *kv);
+
+/* After model_forward: per-token log-probs of targets and entropies
+ * (ent may be NULL) at temperature 1 (lmhead.h). */
+void model_logprobs(const Model *m, Acts *a, const int *targets, float *logp, float *ent);
+
+/* After model_forward on a training workspace (and no kv): accumulates
+ * dJ/dθ into m->grads for J = sum wlp*logp + went*ent (lmhead.h); writes
+ * logp/ent of the processed rows when not NULL. */
+void model_backward(Model *m, Acts *a, const Batch *batch, const int *targets, const float *wlp, const float *went,
+                    float *logp, float *ent);
+
+/* After model_forward: full logits (n, V) of the hidden rows rows[0..n). */
+void model_logits(const Model *m, const Acts *a, const int *rows, int n, float *logits);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * lmhead.c: chunked log-prob / entropy LM head and its gradient (lmhead.h).
+ * Rows that need nothing (no target and no entropy, or zero weights) are not
+ * gathered, so prompt tokens in a GRPO batch cost no vocab-sized work.
+ */
+#include "lmhead.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+void lmhead_init(LMHead *lm, int C, int V, size_t budget_bytes) {
+    if (budget_bytes == 0) budget_bytes = (size_t)32 << 20;
+    size_t rows = budget_bytes / ((size_t)V * sizeof(float));
+    if (rows < 8) rows = 8;
+    if (rows > 4096) rows = 4096;
+    lm->C = C;
+    lm->V = V;
+    lm->chunk_rows = (int)rows;
+    lm->hbuf = xalloc_aligned(rows * (size_t)C * sizeof(float));
+    lm->dhbuf = xalloc_aligned(rows * (size_t)C * sizeof(float));
+    lm->logits = xalloc_aligned(rows * (size_t)V * sizeof(float));
+    lm->idx = xmalloc(rows * sizeof(int));
+}
+
+void lmhead_free(LMHead *lm) {
+    free(lm->hbuf);
+    free(lm->dhbuf);
+    free(lm->logits);
+    free(lm->idx);
+    memset(lm, 0, sizeof(*lm));
+}
+
+/* Softmax statistics of one logits row: lse, and (optionally) entropy. */
+static void row_stats(const float *z, int V, float *lse_out, float *ent_out) {
+    float mx = -INFINITY;
+    for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+    double sum = 0.0, sz = 0.0;
+    for (int j = 0; j < V; j++) {
+        float e = expf(z[j] - mx);
+        sum += e;
+        sz += (double)e * z[j];
+    }
+    float lse = mx + (float)log(sum);
+    *lse_out = lse;
+    if (ent_out) *ent_out = lse - (float)(sz / sum);
+}
+
+/* Gathers up to chunk_rows rows starting at *next for which want(n) holds;
+ * returns the count. */
+static int gather(LMHead *lm, const float *h, int ldh, int N, int *next, const int *targets, const float *wlp,
+                  const float *went, int need_ent, int backward) {
+    int r = 0;
+    while (*next < N && r < lm->chunk_rows) {
+        int n = (*next)++;
+        int want;
+        if (backward)
+            want = (wlp && wlp[n] != 0.0f && targets[n] >= 0) || (went && went[n] != 0.0f);
+        else
+            want = targets[n] >= 0 || need_ent;
+        if (!want) continue;
+        lm->idx[r] = n;
+        memcpy(lm->hbuf + (size_t)r * lm->C, h + (size_t)n * ldh, (size_t)lm->C * sizeof(float));
+        r++;
+    }
+    return r;
+}
+
+void lmhead_forward(LMHead *lm, float *logp, float *ent, const float *h, int ldh, const float *W, const int *targets,
+                    int N, float scale) {
+    const int C = lm->C, V = lm->V;
+    for (int n = 0; n < N; n++) {
+        logp[n] = 0.0f;
+        if (ent) ent[n] = 0.0f;
+    }
+    int next = 0;
+    for (;;) {
+        int R = gather(lm, h, ldh, N, &next, targets, NULL, NULL, ent != NULL, 0);
+        if (R == 0) break;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, V, C, scale, lm->hbuf, C, W, C, 0.0f, lm->logits, V);
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; r++) {
+            int n = lm->idx[r];
+            const float *z = lm->logits + (size_t)r * V;
+            float lse, e;
+            row_stats(z, V, &lse, ent ? &e : NULL);
+            if (targets[n] >= 0) logp[n] = z[targets[n]] - lse;
+            if (ent) ent[n] = e;
+        }
+    }
+}
+
+void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
+                     const float *W, const int *targets, const float *wlp, const float *went, int N, float scale) {
+    const int C = lm->C, V = lm->V;
+    for (int n = 0; n < N; n++) {
+        memset(dh + (size_t)n * ldh, 0, (size_t)C * sizeof(float));
+        if (logp) logp[n] = 0.0f;
+        if (ent) ent[n] = 0.0f;
+    }
+    int next = 0;
+    for (;;) {
+        int R = gather(lm, h, ldh, N, &next, targets, wlp, went, 0, 1);
+        if (R == 0) break;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, V, C, scale, lm->hbuf, C, W, C, 0.0f, lm->logits, V);
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; r++) {
+            int n = lm->idx[r], t = targets[n];
+            float *z = lm->logits + (size_t)r * V;
+            float lse, H;
+            row_stats(z, V, &lse, &H);
+            float a = wlp && t >= 0 ? wlp[n] : 0.0f, b = went ? went[n] : 0.0f;
+            if (logp && t >= 0) logp[n] = z[t] - lse;
+            if (ent) ent[n] = H;
+            /* dz_j = a (1[j=t] - p_j) - b p_j (z_j - lse + H), then * scale. */
+            for (int j = 0; j < V; j++) {
+                float lp = z[j] - lse, p = expf(lp);
+                z[j] = scale * (-a * p - b * p * (lp + H));
+            }
+            if (t >= 0) z[t] += scale * a;
+        }
+        /* dh rows = dz @ W ; dW += dz^T @ h */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, C, V, 1.0f, lm->logits, V, W, C, 0.0f, lm->dhbuf, C);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, R, 1.0f, lm->logits, V, lm->hbuf, C, 1.0f, dW, C);
+        for (int r = 0; r < R; r++)
+            memcpy(dh + (size_t)lm->idx[r] * ldh, lm->dhbuf + (size_t)r * C, (size_t)C * sizeof(float));
+    }
+}
