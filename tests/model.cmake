@@ -1,3 +1,4 @@
 # Model core: kernels, gradient checks, PyTorch parity, optimizer.
 grpo_test(NAME test_rng SOURCES model/test_rng.c)
 grpo_test(NAME test_grad SOURCES model/test_grad.c)
+grpo_test(NAME test_parity SOURCES model/test_parity.c)
