@@ -16,6 +16,13 @@ typedef struct {
 } CliCommand;
 
 int cmd_version(int argc, char **argv);
+int cmd_reward(int argc, char **argv);
+int cmd_sft(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
 
 /* Shared helpers for subcommands (cli_util.c). */
 

@@ -7,7 +7,14 @@
 #include "cli.h"
 
 static const CliCommand commands[] = {
+    {"sft", "supervised next-token training (pretraining, cold start, distillation)", cmd_sft},
+    {"config", "check a job config and print the effective config", cmd_config},
     {"version", "print the version and the libraries in use", cmd_version},
+    {"reward", "score saved completions (JSONL) with a config's reward functions", cmd_reward},
+    {"init", "write a seeded random model (HF directory or .h5 checkpoint)", cmd_init},
+    {"convert", "convert between an HF model directory and an HDF5 checkpoint", cmd_convert},
+    {"tokenize", "print the token ids of a text (JSON array)", cmd_tokenize},
+    {"detokenize", "print the text of token ids", cmd_detokenize},
 };
 static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
 

@@ -1,0 +1,133 @@
+/*
+ * dataset.c: JSONL and plain-text data loading (dataset.h).
+ */
+#include "dataset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "common/json.h"
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static int load_stream(Dataset *d) {
+    size_t len = 0;
+    d->buffer = file_read_all(d->path, &len);
+    if (!d->buffer) return -1;
+    if (len == 0) return ERR("%s: the file is empty", d->path);
+    d->kind = DATA_STREAM;
+    d->ex = xcalloc(1, sizeof(Example));
+    d->ex[0].text = d->buffer;
+    d->ex[0].text_len = len;
+    d->n = 1;
+    return 0;
+}
+
+static int field_string(const cJSON *obj, const char *key, const char **out, size_t *len) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!it) return 1;
+    if (!cJSON_IsString(it)) return -1;
+    *out = it->valuestring;
+    if (len) *len = strlen(it->valuestring);
+    return 0;
+}
+
+int dataset_load(Dataset *d, const char *path, const char *format, const char *text_field) {
+    memset(d, 0, sizeof(*d));
+    d->path = xstrdup(path);
+    int jsonl = ends_with(path, ".jsonl") || ends_with(path, ".json");
+    if (!strcmp(format, "auto") && !jsonl) return load_stream(d);
+    if (!jsonl) return ERR("%s: data.format '%s' needs a .jsonl file (one JSON object per line)", path, format);
+
+    size_t len = 0;
+    char *buf = file_read_all(path, &len);
+    if (!buf) return -1;
+    int kind = !strcmp(format, "text") ? DATA_TEXT : !strcmp(format, "prompt_completion") ? DATA_PAIRS : -1;
+    size_t cap = 1024, line = 0;
+    d->ex = xmalloc(cap * sizeof(Example));
+    char *p = buf;
+    int rc = 0;
+    while (*p || p < buf + len) {
+        if (p >= buf + len) break;
+        char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
+        line++;
+        char *start = p;
+        p = nl ? nl + 1 : buf + len;
+        size_t k = 0;
+        while (k < ll && (start[k] == ' ' || start[k] == '\t' || start[k] == '\r')) k++;
+        if (k == ll) continue;
+        char what[600];
+        snprintf(what, sizeof(what), "%s:%zu", path, line);
+        cJSON *obj = json_parse_named(start, ll, what);
+        if (!obj) {
+            rc = err_prefix("malformed JSONL line (each line must be one JSON object)");
+            break;
+        }
+        if (!cJSON_IsObject(obj)) {
+            cJSON_Delete(obj);
+            rc = ERR("%s: expected a JSON object per line", what);
+            break;
+        }
+        if (kind < 0) {
+            if (cJSON_GetObjectItemCaseSensitive(obj, "prompt")) {
+                kind = DATA_PAIRS;
+            } else if (cJSON_GetObjectItemCaseSensitive(obj, text_field)) {
+                kind = DATA_TEXT;
+            } else {
+                cJSON_Delete(obj);
+                rc = ERR("%s: cannot tell the format: the line has neither \"prompt\" nor \"%s\"; set data.format "
+                         "and data.text_field",
+                         what, text_field);
+                break;
+            }
+        }
+        Example ex = {0};
+        ex.line = line;
+        ex.json = obj;
+        if (kind == DATA_TEXT) {
+            int r = field_string(obj, text_field, &ex.text, &ex.text_len);
+            if (r) {
+                cJSON_Delete(obj);
+                rc = ERR("%s: %s \"%s\" (a string); data.text_field names the field", what,
+                         r > 0 ? "missing field" : "expected", text_field);
+                break;
+            }
+        } else {
+            int r = field_string(obj, "prompt", &ex.prompt, NULL);
+            if (r) {
+                cJSON_Delete(obj);
+                rc = ERR("%s: %s \"prompt\" (a string)", what, r > 0 ? "missing field" : "expected");
+                break;
+            }
+            r = field_string(obj, "completion", &ex.completion, NULL);
+            if (r < 0) {
+                cJSON_Delete(obj);
+                rc = ERR("%s: \"completion\" must be a string", what);
+                break;
+            }
+        }
+        if (d->n == cap) {
+            cap *= 2;
+            d->ex = xrealloc(d->ex, cap * sizeof(Example));
+        }
+        d->ex[d->n++] = ex;
+    }
+    free(buf);
+    if (rc) return rc;
+    if (d->n == 0) return ERR("%s: no examples (the file has no non-empty lines)", path);
+    d->kind = (DataKind)kind;
+    return 0;
+}
+
+void dataset_free(Dataset *d) {
+    for (size_t i = 0; i < d->n; i++) cJSON_Delete(d->ex[i].json);
+    free(d->ex);
+    free(d->buffer);
+    free(d->path);
+    memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,192 @@
+/*
+ * rundir.c: run directory files and resume discovery (rundir.h).
+ */
+#define _GNU_SOURCE
+#include "rundir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "common/json.h"
+#include "model/checkpoint.h"
+
+static char *join(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = xmalloc(n);
+    snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+static int keep_metrics_until(const char *path, long step) {
+    size_t len = 0;
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return 0;
+    fclose(probe);
+    char *text = file_read_all(path, &len);
+    if (!text) return -1;
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    for (char *p = text; *p;) {
+        char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p + 1) : strlen(p);
+        cJSON *j = cJSON_ParseWithLength(p, ll);
+        const cJSON *s = j ? cJSON_GetObjectItemCaseSensitive(j, "step") : NULL;
+        if (s && cJSON_IsNumber(s) && s->valuedouble <= (double)step) {
+            memcpy(out + o, p, ll);
+            o += ll;
+        }
+        cJSON_Delete(j);
+        p += ll;
+    }
+    int rc = file_write_atomic(path, out, o);
+    free(out);
+    free(text);
+    return rc;
+}
+
+int rundir_open(RunDir *r, const char *dir, const cJSON *config, int writer, long resume_step) {
+    memset(r, 0, sizeof(*r));
+    r->dir = xstrdup(dir);
+    r->ckpt_dir = join(dir, "checkpoints");
+    r->writer = writer;
+    if (!writer) return 0;
+    if (mkdir_p(r->ckpt_dir)) return -1;
+    char *cfg_path = join(dir, "config.json");
+    char *text = cJSON_Print(config);
+    size_t tl = strlen(text);
+    text = xrealloc(text, tl + 2);
+    text[tl] = '\n';
+    text[tl + 1] = '\0';
+    int rc = file_write_atomic(cfg_path, text, tl + 1);
+    free(text);
+    free(cfg_path);
+    if (rc) return -1;
+    char *mpath = join(dir, "metrics.jsonl");
+    if (resume_step >= 0) {
+        if (keep_metrics_until(mpath, resume_step)) {
+            free(mpath);
+            return -1;
+        }
+        r->metrics = fopen(mpath, "ab");
+    } else {
+        r->metrics = fopen(mpath, "wb");
+    }
+    if (!r->metrics) rc = ERR("cannot open %s: %s", mpath, strerror(errno));
+    free(mpath);
+    return rc;
+}
+
+void rundir_close(RunDir *r) {
+    if (r->metrics) fclose(r->metrics);
+    free(r->dir);
+    free(r->ckpt_dir);
+    memset(r, 0, sizeof(*r));
+}
+
+int rundir_log(RunDir *r, const cJSON *line) {
+    if (!r->writer || !r->metrics) return 0;
+    char *s = cJSON_PrintUnformatted(line);
+    int bad = fprintf(r->metrics, "%s\n", s) < 0 || fflush(r->metrics) != 0;
+    free(s);
+    if (bad) return ERR("%s/metrics.jsonl: write failed (disk full?)", r->dir);
+    return 0;
+}
+
+char *rundir_checkpoint_path(const RunDir *r, long step) {
+    size_t n = strlen(r->ckpt_dir) + 40;
+    char *s = xmalloc(n);
+    snprintf(s, n, "%s/step-%ld.h5", r->ckpt_dir, step);
+    return s;
+}
+
+/* Step numbers of step-N.h5 files in dir, sorted descending. */
+static size_t list_steps(const char *dir, long **out) {
+    DIR *d = opendir(dir);
+    size_t n = 0, cap = 16;
+    long *v = xmalloc(cap * sizeof(long));
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            long s;
+            char tail[8];
+            if (sscanf(e->d_name, "step-%ld.h%7s", &s, tail) == 2 && !strcmp(tail, "5") && s >= 0) {
+                if (n == cap) v = xrealloc(v, (cap *= 2) * sizeof(long));
+                v[n++] = s;
+            }
+        }
+        closedir(d);
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j] > v[j - 1]; j--) {
+            long t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    *out = v;
+    return n;
+}
+
+int rundir_mark_latest(RunDir *r, long step, long keep) {
+    if (!r->writer) return 0;
+    char name[64];
+    int len = snprintf(name, sizeof(name), "step-%ld.h5\n", step);
+    char *latest = join(r->ckpt_dir, "latest");
+    int rc = file_write_atomic(latest, name, (size_t)len);
+    free(latest);
+    if (rc || keep <= 0) return rc;
+    long *steps;
+    size_t n = list_steps(r->ckpt_dir, &steps);
+    for (size_t i = (size_t)keep; i < n; i++) {
+        if (steps[i] == step) continue;
+        char *p = rundir_checkpoint_path(r, steps[i]);
+        unlink(p);
+        free(p);
+    }
+    free(steps);
+    return 0;
+}
+
+int rundir_find_resume(const char *dir, char **path) {
+    *path = NULL;
+    char *ckdir = join(dir, "checkpoints");
+    char *latest = join(ckdir, "latest");
+    char *text = NULL;
+    FILE *f = fopen(latest, "rb");
+    if (f) {
+        fclose(f);
+        text = file_read_all(latest, NULL);
+    }
+    free(latest);
+    if (text) {
+        text[strcspn(text, "\r\n")] = '\0';
+        char *p = join(ckdir, text);
+        free(text);
+        if (checkpoint_verify(p) == 0) {
+            *path = p;
+            free(ckdir);
+            return 0;
+        }
+        fprintf(stderr, "grpo: warning: skipping damaged checkpoint: %s\n", err_msg());
+        free(p);
+    }
+    long *steps;
+    size_t n = list_steps(ckdir, &steps);
+    for (size_t i = 0; i < n && !*path; i++) {
+        size_t len = strlen(ckdir) + 40;
+        char *p = xmalloc(len);
+        snprintf(p, len, "%s/step-%ld.h5", ckdir, steps[i]);
+        if (checkpoint_verify(p) == 0) {
+            *path = p;
+        } else {
+            fprintf(stderr, "grpo: warning: skipping damaged checkpoint: %s\n", err_msg());
+            free(p);
+        }
+    }
+    free(steps);
+    free(ckdir);
+    return 0;
+}
