@@ -61,9 +61,11 @@ static int render_custom(const char *spec, const char *prompt, Str *out) {
             if (out) str_add(out, spec + i, 1);
             i += 2;
         } else if (spec[i] == '{' || spec[i] == '}') {
-            return ERR("template: unexpected '%c' at offset %zu (near \"%.16s\"); the only placeholder is {prompt}, "
+            int near = 0;
+            while (near < 16 && spec[i + near] && spec[i + near] != '\n') near++;
+            return ERR("template: unexpected '%c' at offset %zu (near \"%.*s\"); the only placeholder is {prompt}, "
                        "write {{ and }} for literal braces",
-                       spec[i], i, spec + i);
+                       spec[i], i, near, spec + i);
         } else {
             size_t j = i;
             while (spec[j] && spec[j] != '{' && spec[j] != '}') j++;
