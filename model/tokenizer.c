@@ -14,6 +14,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer.h"
 
+#include "checkpoint.h"
+#include "hf.h"
+
 #include <errno.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -1044,12 +1047,21 @@ int tokenizer_load_from_model(Tokenizer **out, const char *model_path) {
     }
     size_t n = strlen(model_path);
     if (n >= 5 && !strcmp(model_path + n - 5, ".json")) return tokenizer_load(out, model_path);
-    if ((n >= 3 && !strcmp(model_path + n - 3, ".h5")) || (n >= 5 && !strcmp(model_path + n - 5, ".hdf5")))
-        return ERR("%s: reading the tokenizer from an HDF5 checkpoint is not supported here; pass the HF model "
-                   "directory or its tokenizer.json",
-                   model_path);
-    return ERR("%s: not a directory or a .json file; --model must be an HF model directory (with tokenizer.json) "
-               "or a tokenizer.json file",
+    if (checkpoint_probe(model_path)) {
+        /* A grpo checkpoint embeds the model's side files (checkpoint.h). */
+        ModelFiles files = {0};
+        if (model_files_load(model_path, &files)) return -1;
+        size_t len = 0;
+        const char *text = model_files_get(&files, "tokenizer.json", &len);
+        int rc = text ? tokenizer_load_from_string(out, text, len, model_path)
+                      : ERR("%s: this checkpoint holds no tokenizer.json (it was written without one); pass the HF "
+                            "model directory or a tokenizer.json file",
+                            model_path);
+        model_files_free(&files);
+        return rc;
+    }
+    return ERR("%s: not a directory, a grpo HDF5 checkpoint or a .json file; --model must be an HF model "
+               "directory (with tokenizer.json), a checkpoint written by grpo, or a tokenizer.json file",
                model_path);
 }
 

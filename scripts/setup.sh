@@ -10,7 +10,8 @@
 #   scripts/setup.sh --check    only list what is missing (exit 1 if any)
 set -e
 PKGS="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
-libopenblas-openmp-dev libcjson-dev libpcre2-dev libutf8proc-dev libseccomp-dev python3"
+libopenblas-openmp-dev libcjson-dev libpcre2-dev libutf8proc-dev libseccomp-dev python3 python3-h5py
+python3-numpy"
 missing=""
 # Node.js and npm may come from Debian or from NodeSource (which bundles npm):
 # ask for the Debian packages only when the commands are missing.

@@ -62,7 +62,12 @@ err=$("$GRPO" tokenize --model "$WORK/nope" --text hi 2>&1); rc=$?
 check "missing model fails ($err)" $([ $rc -eq 1 ] && [[ "$err" == *"--model must be"* ]]; echo $?)
 touch "$WORK/ckpt.h5"
 err=$("$GRPO" tokenize --model "$WORK/ckpt.h5" --text hi 2>&1); rc=$?
-check "an .h5 model is refused with a message ($err)" $([ $rc -eq 1 ] && [[ "$err" == *HDF5* ]]; echo $?)
+check "a file that is not a grpo checkpoint is refused with a message ($err)" $([ $rc -eq 1 ] && [[ "$err" == *checkpoint* ]]; echo $?)
+# a real checkpoint carries its tokenizer.json: same ids as the HF directory
+"$GRPO" init --arch "$TESTS/../configs/arch/tiny.json" --out "$WORK/real.h5" --tokenizer "$TESTS/../configs/tokenizers/bytes.json" > /dev/null 2>&1
+a=$("$GRPO" tokenize --model "$WORK/real.h5" --text "Hello, <|im_start|> world" 2>&1); rc=$?
+b=$("$GRPO" tokenize --model "$TESTS/../configs/tokenizers/bytes.json" --text "Hello, <|im_start|> world" 2>&1)
+check "a grpo checkpoint's embedded tokenizer is used ($a vs $b)" $([ $rc -eq 0 ] && [ "$a" = "$b" ]; echo $?)
 echo '{"model": {"type": "Unigram"}}' > "$WORK/uni.json"
 err=$("$GRPO" tokenize --model "$WORK/uni.json" --text hi 2>&1); rc=$?
 check "Unigram refused ($err)" $([ $rc -eq 1 ] && [[ "$err" == *"'Unigram' is not supported"* ]]; echo $?)

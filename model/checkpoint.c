@@ -1,0 +1,874 @@
+/*
+ * checkpoint.c: the HDF5 checkpoint (layout and guarantees in checkpoint.h
+ * and docs/checkpoints.md). HDF5's own error printing is silenced around
+ * every call here and its innermost message is folded into ours.
+ * Not for: HF directories (hf.c).
+ */
+#define _GNU_SOURCE
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "common/common.h"
+#include "common/json.h"
+
+#define SEAL_MAGIC "GRPO-CHECKPOINT "
+#define MAX_TEXT_BYTES ((size_t)256 << 20) /* side files, configs */
+#define CHUNK_FLOATS ((size_t)1 << 20)     /* 4 MB chunks */
+
+/* ---- XXH64 ---- */
+
+#define XP1 0x9E3779B185EBCA87ULL
+#define XP2 0xC2B2AE3D27D4EB4FULL
+#define XP3 0x165667B19E3779F9ULL
+#define XP4 0x85EBCA77C2B2AE63ULL
+#define XP5 0x27D4EB2F165667C5ULL
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t rd64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static uint32_t rd32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static uint64_t xround(uint64_t acc, uint64_t in) { return rotl64(acc + in * XP2, 31) * XP1; }
+static uint64_t xmerge(uint64_t acc, uint64_t v) { return (acc ^ xround(0, v)) * XP1 + XP4; }
+
+void xxh64_init(Xxh64 *s, uint64_t seed) {
+    memset(s, 0, sizeof(*s));
+    s->seed = seed;
+    s->v[0] = seed + XP1 + XP2;
+    s->v[1] = seed + XP2;
+    s->v[2] = seed;
+    s->v[3] = seed - XP1;
+}
+
+static void xstripe(Xxh64 *s, const uint8_t *p) {
+    s->v[0] = xround(s->v[0], rd64(p));
+    s->v[1] = xround(s->v[1], rd64(p + 8));
+    s->v[2] = xround(s->v[2], rd64(p + 16));
+    s->v[3] = xround(s->v[3], rd64(p + 24));
+}
+
+void xxh64_update(Xxh64 *s, const void *data, size_t n) {
+    const uint8_t *p = data, *end = p + n;
+    s->total += n;
+    if (s->memsize + n < 32) {
+        memcpy(s->mem + s->memsize, p, n);
+        s->memsize += n;
+        return;
+    }
+    if (s->memsize) {
+        size_t fill = 32 - s->memsize;
+        memcpy(s->mem + s->memsize, p, fill);
+        xstripe(s, s->mem);
+        p += fill;
+        s->memsize = 0;
+    }
+    while (end - p >= 32) {
+        xstripe(s, p);
+        p += 32;
+    }
+    memcpy(s->mem, p, (size_t)(end - p));
+    s->memsize = (size_t)(end - p);
+}
+
+uint64_t xxh64_final(const Xxh64 *s) {
+    uint64_t h;
+    if (s->total >= 32) {
+        h = rotl64(s->v[0], 1) + rotl64(s->v[1], 7) + rotl64(s->v[2], 12) + rotl64(s->v[3], 18);
+        for (int i = 0; i < 4; i++) h = xmerge(h, s->v[i]);
+    } else {
+        h = s->seed + XP5;
+    }
+    h += s->total;
+    const uint8_t *p = s->mem, *end = s->mem + s->memsize;
+    for (; end - p >= 8; p += 8) h = rotl64(h ^ xround(0, rd64(p)), 27) * XP1 + XP4;
+    for (; end - p >= 4; p += 4) h = rotl64(h ^ (uint64_t)rd32(p) * XP1, 23) * XP2 + XP3;
+    for (; p < end; p++) h = rotl64(h ^ (uint64_t)*p * XP5, 11) * XP1;
+    h ^= h >> 33;
+    h *= XP2;
+    h ^= h >> 29;
+    h *= XP3;
+    h ^= h >> 32;
+    return h;
+}
+
+uint64_t xxh64(const void *data, size_t n, uint64_t seed) {
+    Xxh64 s;
+    xxh64_init(&s, seed);
+    xxh64_update(&s, data, n);
+    return xxh64_final(&s);
+}
+
+/* ---- HDF5 error handling ---- */
+
+typedef struct {
+    H5E_auto2_t fn;
+    void *data;
+} H5Quiet;
+
+static void h5_quiet(H5Quiet *q) {
+    H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+static void h5_restore(const H5Quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
+
+static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *out) {
+    if (n == 0 && e->desc) snprintf(out, 256, "%s", e->desc);
+    return 0;
+}
+
+/* The most specific message on HDF5's error stack ("" if none). */
+static const char *h5_reason(char buf[256]) {
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk, buf);
+    return buf;
+}
+
+#define H5ERR(path, fmt, ...)                                                                   \
+    do {                                                                                        \
+        char r_[256];                                                                           \
+        h5_reason(r_);                                                                          \
+        err_set("%s: " fmt "%s%s%s", path, ##__VA_ARGS__, r_[0] ? " (HDF5: " : "", r_, r_[0] ? ")" : ""); \
+    } while (0)
+
+/* ---- the seal: user block with size and digest ---- */
+
+static int hash_file_from(int fd, const char *path, off_t from, off_t size, uint64_t *out) {
+    Xxh64 s;
+    xxh64_init(&s, 0);
+    const size_t cap = (size_t)4 << 20;
+    uint8_t *buf = xmalloc(cap);
+    off_t pos = from;
+    while (pos < size) {
+        size_t want = (size_t)(size - pos) < cap ? (size_t)(size - pos) : cap;
+        ssize_t got = pread(fd, buf, want, pos);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            free(buf);
+            return ERR("%s: read error at byte %lld: %s", path, (long long)pos,
+                       got < 0 ? strerror(errno) : "unexpected end of file");
+        }
+        xxh64_update(&s, buf, (size_t)got);
+        pos += got;
+    }
+    free(buf);
+    *out = xxh64_final(&s);
+    return 0;
+}
+
+static const uint8_t hdf5_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+/* The whole user block for a file of `size` bytes with `digest`. */
+static void seal_text(char head[CHECKPOINT_USERBLOCK], unsigned version, unsigned long long size, uint64_t digest) {
+    memset(head, 0, CHECKPOINT_USERBLOCK);
+    snprintf(head, CHECKPOINT_USERBLOCK,
+             SEAL_MAGIC "%u\nsize %llu\nxxh64 %016" PRIx64
+                        "\n\nThis is an HDF5 file (superblock at byte 512), written by grpo.c.\n"
+                        "The digest covers every byte after this 512-byte block.\n",
+             version, size, digest);
+}
+
+/* Checks the user block: magic, version, size and digest. */
+static int seal_check(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ERR("cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ERR("%s: not a regular file", path);
+    }
+    char head[CHECKPOINT_USERBLOCK + 1] = {0};
+    ssize_t got = pread(fd, head, CHECKPOINT_USERBLOCK, 0);
+    if (got < 0) got = 0;
+    if ((size_t)got < strlen(SEAL_MAGIC) || memcmp(head, SEAL_MAGIC, strlen(SEAL_MAGIC)) != 0) {
+        close(fd);
+        if (got >= 8 && !memcmp(head, hdf5_sig, 8))
+            return ERR("%s: an HDF5 file, but not a grpo checkpoint (it has no grpo checkpoint header); "
+                       "grpo reads checkpoints it wrote itself or HF model directories",
+                       path);
+        if (got == 0) return ERR("%s: empty file, not a grpo checkpoint", path);
+        return ERR("%s: not a grpo checkpoint (no grpo checkpoint header, not HDF5)", path);
+    }
+    unsigned version = 0;
+    unsigned long long size = 0;
+    char digest_hex[17] = {0};
+    int fields = sscanf(head, SEAL_MAGIC "%u\nsize %llu\nxxh64 %16[0-9a-f]\n", &version, &size, digest_hex);
+    if (fields >= 1 && version != CHECKPOINT_VERSION) {
+        close(fd);
+        return ERR("%s: checkpoint format version %u; this grpo reads version %d (use the grpo that wrote it, "
+                   "or convert it there to an HF directory with 'grpo convert')",
+                   path, version, CHECKPOINT_VERSION);
+    }
+    if (got < CHECKPOINT_USERBLOCK) {
+        close(fd);
+        return ERR("%s: truncated checkpoint: only %zd bytes", path, got);
+    }
+    char expect[CHECKPOINT_USERBLOCK];
+    seal_text(expect, version, size, strtoull(digest_hex, NULL, 16));
+    if (fields != 3 || strlen(digest_hex) != 16 || memcmp(expect, head, CHECKPOINT_USERBLOCK)) {
+        close(fd);
+        return ERR("%s: damaged grpo checkpoint header (its first %d bytes)", path, CHECKPOINT_USERBLOCK);
+    }
+    if ((unsigned long long)sb.st_size != size) {
+        close(fd);
+        if ((unsigned long long)sb.st_size < size)
+            return ERR("%s: truncated checkpoint: %lld bytes, the header says %llu (an interrupted copy?)", path,
+                       (long long)sb.st_size, size);
+        return ERR("%s: %lld bytes but the header says %llu: data was appended or the file is damaged", path,
+                   (long long)sb.st_size, size);
+    }
+    uint64_t want = strtoull(digest_hex, NULL, 16), have = 0;
+    int rc = hash_file_from(fd, path, CHECKPOINT_USERBLOCK, sb.st_size, &have);
+    close(fd);
+    if (rc) return -1;
+    if (have != want)
+        return ERR("%s: checkpoint is damaged: content digest %016" PRIx64 " does not match the stored %016" PRIx64
+                   " (bytes changed after writing; use an earlier checkpoint)",
+                   path, have, want);
+    return 0;
+}
+
+/* Writes the user block of a finished HDF5 file and fsyncs it. */
+static int seal_write(const char *path) {
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return ERR("cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size < CHECKPOINT_USERBLOCK) {
+        close(fd);
+        return ERR("%s: too small to be an HDF5 checkpoint", path);
+    }
+    uint8_t sig[8];
+    if (pread(fd, sig, 8, CHECKPOINT_USERBLOCK) != 8 || memcmp(sig, hdf5_sig, 8)) {
+        close(fd);
+        return ERR("%s: no HDF5 superblock after a %d-byte user block; not a grpo checkpoint", path,
+                   CHECKPOINT_USERBLOCK);
+    }
+    uint64_t digest;
+    if (hash_file_from(fd, path, CHECKPOINT_USERBLOCK, sb.st_size, &digest)) {
+        close(fd);
+        return -1;
+    }
+    char head[CHECKPOINT_USERBLOCK];
+    seal_text(head, CHECKPOINT_VERSION, (unsigned long long)sb.st_size, digest);
+    ssize_t w = pwrite(fd, head, sizeof(head), 0);
+    if (w != (ssize_t)sizeof(head) || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return ERR("%s: cannot write the checkpoint header: %s", path, strerror(e));
+    }
+    if (close(fd) != 0) return ERR("%s: close: %s", path, strerror(errno));
+    return 0;
+}
+
+int checkpoint_seal(const char *path) { return seal_write(path); }
+
+int checkpoint_probe(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char head[32] = {0};
+    ssize_t got = pread(fd, head, strlen(SEAL_MAGIC), 0);
+    close(fd);
+    return got == (ssize_t)strlen(SEAL_MAGIC) && !memcmp(head, SEAL_MAGIC, strlen(SEAL_MAGIC));
+}
+
+/* ---- writing ---- */
+
+/* Objects are created without HDF5's access/modification timestamps, so
+ * the same model and state always give the same bytes (and digest). */
+static hid_t new_group(hid_t loc, const char *name) {
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_obj_track_times(gcpl, 0);
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return g;
+}
+
+static hid_t new_dcpl(void) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    return dcpl;
+}
+
+static int put_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, mem_type, v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+static int put_attr_str(hid_t obj, const char *name, const char *s) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(s) + 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    int rc = put_attr(obj, name, t, t, s);
+    H5Tclose(t);
+    return rc;
+}
+
+/* A scalar fixed-length string dataset (NULL-padded) holding text[0..len). */
+static int put_text(hid_t loc, const char *name, const char *text, size_t len) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, len ? len : 1);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    hid_t sp = H5Screate(H5S_SCALAR), dcpl = new_dcpl();
+    hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, len ? text : "");
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc < 0 ? -1 : 0;
+}
+
+static int put_bytes(hid_t loc, const char *name, const uint8_t *b, size_t n) {
+    hsize_t dims[1] = {n};
+    hid_t sp = H5Screate_simple(1, dims, NULL), dcpl = new_dcpl();
+    hid_t d = H5Dcreate2(loc, name, H5T_STD_U8LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, b);
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+/* One tensor: chunked (about 4 MB per chunk, whole rows) with Fletcher32. */
+static int put_tensor(hid_t loc, const TensorRef *t, const float *data) {
+    hsize_t dims[2] = {(hsize_t)t->shape[0], (hsize_t)(t->ndim == 2 ? t->shape[1] : 1)};
+    hsize_t chunk[2];
+    if (t->ndim == 2) {
+        hsize_t rows = CHUNK_FLOATS / dims[1];
+        if (rows < 1) rows = 1;
+        chunk[0] = rows < dims[0] ? rows : dims[0];
+        chunk[1] = dims[1];
+    } else {
+        chunk[0] = dims[0] < CHUNK_FLOATS ? dims[0] : CHUNK_FLOATS;
+    }
+    hid_t sp = H5Screate_simple(t->ndim, dims, NULL);
+    hid_t dcpl = new_dcpl();
+    herr_t rc = H5Pset_chunk(dcpl, t->ndim, chunk);
+    if (rc >= 0) rc = H5Pset_fletcher32(dcpl);
+    hid_t d = rc < 0 ? -1 : H5Dcreate2(loc, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    rc = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+static int put_block(hid_t file, const char *group, const ModelConfig *cfg, const float *block, const char *path) {
+    size_t n = model_tensors(cfg, NULL, NULL, 0);
+    TensorRef *refs = xmalloc(n * sizeof(TensorRef));
+    model_tensors(cfg, (float *)block, refs, n); /* only read through */
+    hid_t g = new_group(file, group);
+    int rc = g < 0 ? -1 : 0;
+    if (rc) H5ERR(path, "cannot create group %s", group);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (put_tensor(g, &refs[i], refs[i].data)) {
+            H5ERR(path, "cannot write %s/%s", group, refs[i].name);
+            rc = -1;
+        }
+    }
+    if (g >= 0) H5Gclose(g);
+    free(refs);
+    return rc;
+}
+
+static int write_file(const char *tmp, const char *path, const Model *m, const CheckpointState *st,
+                      const float *adam_m, const float *adam_v, const ModelFiles *files) {
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_userblock(fcpl, CHECKPOINT_USERBLOCK);
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
+    H5Pclose(fapl);
+    if (f < 0) {
+        H5ERR(tmp, "cannot create the checkpoint file");
+        return -1;
+    }
+    int rc = 0;
+    hid_t sg = new_group(f, "state");
+    int version = CHECKPOINT_VERSION;
+    int64_t step = st ? st->step : 0;
+    uint64_t seed = st ? st->seed : 0, cursor = st ? st->data_cursor : 0;
+    const char *orig = files ? model_files_get(files, "config.json", NULL) : NULL;
+    char *cfg_text = hf_config_text(&m->cfg, orig, "float32");
+    if (!cfg_text) cfg_text = hf_config_text(&m->cfg, NULL, "float32"); /* original not an object */
+    if (sg < 0 || put_attr_str(sg, "format", CHECKPOINT_FORMAT) ||
+        put_attr(sg, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &version) ||
+        put_attr(sg, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step) ||
+        put_attr(sg, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) ||
+        put_attr(sg, "data_cursor", H5T_STD_U64LE, H5T_NATIVE_UINT64, &cursor) ||
+        put_text(sg, "model_config", cfg_text, strlen(cfg_text)) ||
+        (st && st->job_config && put_text(sg, "job_config", st->job_config, strlen(st->job_config))) ||
+        (st && st->trainer_state && put_text(sg, "trainer_state", st->trainer_state, strlen(st->trainer_state))) ||
+        (st && st->rng && st->rng_len && put_bytes(sg, "rng", st->rng, st->rng_len))) {
+        H5ERR(path, "cannot write /state");
+        rc = -1;
+    }
+    free(cfg_text);
+    if (sg >= 0) H5Gclose(sg);
+    if (!rc) rc = put_block(f, "model", &m->cfg, m->params, path);
+    if (!rc && adam_m) {
+        hid_t og = new_group(f, "optimizer");
+        if (og < 0) {
+            H5ERR(path, "cannot create /optimizer");
+            rc = -1;
+        }
+        if (!rc) rc = put_block(og, "m", &m->cfg, adam_m, path);
+        if (!rc) rc = put_block(og, "v", &m->cfg, adam_v, path);
+        if (og >= 0) H5Gclose(og);
+    }
+    if (!rc && files) {
+        hid_t fg = new_group(f, "files");
+        if (fg < 0) {
+            H5ERR(path, "cannot create /files");
+            rc = -1;
+        }
+        for (size_t i = 0; i < files->n && !rc; i++) {
+            if (!strcmp(files->v[i].name, "config.json")) continue; /* it is /state/model_config */
+            if (put_text(fg, files->v[i].name, files->v[i].text, files->v[i].len)) {
+                H5ERR(path, "cannot write /files/%s", files->v[i].name);
+                rc = -1;
+            }
+        }
+        if (fg >= 0) H5Gclose(fg);
+    }
+    if (H5Fclose(f) < 0 && !rc) {
+        H5ERR(path, "cannot finish the checkpoint file (disk full?)");
+        rc = -1;
+    }
+    return rc;
+}
+
+int checkpoint_save(const char *path, const Model *m, const CheckpointState *st, const float *adam_m,
+                    const float *adam_v, const ModelFiles *files) {
+    if ((adam_m == NULL) != (adam_v == NULL))
+        return ERR("%s: checkpoint_save needs both AdamW moments or neither", path);
+    if (st && st->rng_len && !st->rng) return ERR("%s: checkpoint state has rng_len but no rng bytes", path);
+    char *tmp = atomic_tmp_name(path);
+    H5Quiet q;
+    h5_quiet(&q);
+    int rc = write_file(tmp, path, m, st, adam_m, adam_v, files);
+    h5_restore(&q);
+    if (!rc) rc = seal_write(tmp);
+    if (!rc && rename(tmp, path) != 0) rc = ERR("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    if (!rc) rc = fsync_parent_dir(path);
+    if (rc) unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+typedef struct {
+    const char *path;
+    hid_t f;
+} Reader;
+
+static int get_attr_int(Reader *r, hid_t obj, const char *where, const char *name, hid_t mem, void *out) {
+    if (H5Aexists(obj, name) <= 0) return ERR("%s: %s has no attribute '%s'", r->path, where, name);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t t = a < 0 ? -1 : H5Aget_type(a);
+    int rc = 0;
+    if (t < 0 || H5Tget_class(t) != H5T_INTEGER) {
+        err_set("%s: %s attribute '%s' is not an integer", r->path, where, name);
+        rc = -1;
+    } else if (H5Aread(a, mem, out) < 0) {
+        H5ERR(r->path, "cannot read %s attribute '%s'", where, name);
+        rc = -1;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+static int get_attr_str(Reader *r, hid_t obj, const char *where, const char *name, char *out, size_t cap) {
+    if (H5Aexists(obj, name) <= 0) return ERR("%s: %s has no attribute '%s'", r->path, where, name);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t t = a < 0 ? -1 : H5Aget_type(a);
+    int rc = 0;
+    size_t size = t < 0 ? 0 : H5Tget_size(t);
+    if (t < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || size == 0 || size >= cap) {
+        err_set("%s: %s attribute '%s' is not a short fixed-length string", r->path, where, name);
+        rc = -1;
+    } else {
+        memset(out, 0, cap);
+        if (H5Aread(a, t, out) < 0) {
+            H5ERR(r->path, "cannot read %s attribute '%s'", where, name);
+            rc = -1;
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+static int has_link(hid_t loc, const char *name) { return H5Lexists(loc, name, H5P_DEFAULT) > 0; }
+
+/* A scalar string dataset (fixed or variable length) as a malloc'd string. */
+static int get_text(Reader *r, hid_t loc, const char *where, const char *name, char **out, size_t *len) {
+    *out = NULL;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) {
+        H5ERR(r->path, "cannot open %s/%s", where, name);
+        return -1;
+    }
+    hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    int rc = 0;
+    if (t < 0 || sp < 0 || H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_type(sp) != H5S_SCALAR) {
+        err_set("%s: %s/%s is not a scalar string", r->path, where, name);
+        rc = -1;
+    } else if (H5Tis_variable_str(t) > 0) {
+        char *s = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) < 0 || !s) {
+            H5ERR(r->path, "cannot read %s/%s", where, name);
+            rc = -1;
+        } else {
+            *out = xstrdup(s);
+            H5free_memory(s);
+        }
+        H5Tclose(mt);
+    } else {
+        size_t size = H5Tget_size(t);
+        if (size > MAX_TEXT_BYTES) {
+            err_set("%s: %s/%s is %zu bytes (limit %zu)", r->path, where, name, size, MAX_TEXT_BYTES);
+            rc = -1;
+        } else {
+            char *buf = xmalloc(size + 1);
+            if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+                H5ERR(r->path, "cannot read %s/%s", where, name);
+                free(buf);
+                rc = -1;
+            } else {
+                buf[size] = '\0';
+                *out = buf;
+            }
+        }
+    }
+    if (*out && len) *len = strlen(*out);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    H5Dclose(d);
+    return rc;
+}
+
+static void shape_str(char *buf, size_t cap, int ndim, const hsize_t *d) {
+    if (ndim == 1)
+        snprintf(buf, cap, "[%llu]", (unsigned long long)d[0]);
+    else if (ndim == 2)
+        snprintf(buf, cap, "[%llu, %llu]", (unsigned long long)d[0], (unsigned long long)d[1]);
+    else
+        snprintf(buf, cap, "(%d dimensions)", ndim);
+}
+
+static int get_tensor(Reader *r, hid_t g, const char *where, const TensorRef *t, float *dst) {
+    if (!has_link(g, t->name))
+        return ERR("%s: tensor %s/%s is missing (the stored config needs it)", r->path, where, t->name);
+    hid_t d = H5Dopen2(g, t->name, H5P_DEFAULT);
+    if (d < 0) {
+        H5ERR(r->path, "%s/%s is not a dataset", where, t->name);
+        return -1;
+    }
+    hid_t ty = H5Dget_type(d), sp = H5Dget_space(d);
+    int rc = 0;
+    hsize_t dims[8] = {0};
+    int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+    if (ty < 0 || H5Tget_class(ty) != H5T_FLOAT || H5Tget_size(ty) != 4) {
+        err_set("%s: %s/%s is not fp32", r->path, where, t->name);
+        rc = -1;
+    } else if (nd < 0 || nd > 8 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 || nd != t->ndim ||
+               dims[0] != (hsize_t)t->shape[0] || (nd == 2 && dims[1] != (hsize_t)t->shape[1])) {
+        char got[64], want[64];
+        hsize_t w[2] = {(hsize_t)t->shape[0], (hsize_t)t->shape[1]};
+        shape_str(got, sizeof(got), nd, dims);
+        shape_str(want, sizeof(want), t->ndim, w);
+        err_set("%s: %s/%s has shape %s but the stored config needs %s", r->path, where, t->name, got, want);
+        rc = -1;
+    } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
+        H5ERR(r->path, "tensor %s/%s is damaged or unreadable", where, t->name);
+        rc = -1;
+    }
+    if (sp >= 0) H5Sclose(sp);
+    if (ty >= 0) H5Tclose(ty);
+    H5Dclose(d);
+    return rc;
+}
+
+typedef struct {
+    const TensorRef *refs;
+    size_t n;
+    const char *extra; /* first unknown name */
+    char extra_buf[MODEL_NAME_MAX + 64];
+    size_t n_extra;
+} ExtraCheck;
+
+static herr_t extra_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    ExtraCheck *c = data;
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->refs[i].name, name)) return 0;
+    if (!c->n_extra++) {
+        snprintf(c->extra_buf, sizeof(c->extra_buf), "%s", name);
+        c->extra = c->extra_buf;
+    }
+    return 0;
+}
+
+/* Reads group `where` of the file into a parameter-shaped block. */
+static int get_block(Reader *r, const char *where, const ModelConfig *cfg, float *block) {
+    if (!has_link(r->f, where)) return ERR("%s: group %s is missing", r->path, where);
+    hid_t g = H5Gopen2(r->f, where, H5P_DEFAULT);
+    if (g < 0) {
+        H5ERR(r->path, "%s is not a group", where);
+        return -1;
+    }
+    size_t n = model_tensors(cfg, NULL, NULL, 0);
+    TensorRef *refs = xmalloc(n * sizeof(TensorRef));
+    model_tensors(cfg, block, refs, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) rc = get_tensor(r, g, where, &refs[i], refs[i].data);
+    if (!rc) {
+        ExtraCheck c = {refs, n, NULL, {0}, 0};
+        if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, extra_cb, &c) < 0) {
+            H5ERR(r->path, "cannot list %s", where);
+            rc = -1;
+        } else if (c.n_extra) {
+            rc = ERR("%s: %s has %zu tensor(s) the stored config does not have, e.g. '%s' (config and tensors "
+                     "disagree)",
+                     r->path, where, c.n_extra, c.extra);
+        }
+    }
+    free(refs);
+    H5Gclose(g);
+    return rc;
+}
+
+typedef struct {
+    Reader *r;
+    hid_t g;
+    ModelFiles *files;
+    int rc;
+} FilesCtx;
+
+static herr_t files_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    FilesCtx *c = data;
+    char *text = NULL;
+    size_t len = 0;
+    if (get_text(c->r, g, "/files", name, &text, &len)) {
+        c->rc = -1;
+        return 1; /* stop */
+    }
+    model_files_set(c->files, name, text, len);
+    free(text);
+    return 0;
+}
+
+static int read_files(Reader *r, ModelFiles *files);
+
+static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, float **adam_v, ModelFiles *files) {
+    char fmt[64];
+    int version = 0;
+    hid_t sg = H5Gopen2(r->f, "state", H5P_DEFAULT);
+    if (sg < 0) return ERR("%s: no /state group: not a grpo checkpoint", r->path);
+    int rc = get_attr_str(r, sg, "/state", "format", fmt, sizeof(fmt));
+    if (!rc && strcmp(fmt, CHECKPOINT_FORMAT))
+        rc = ERR("%s: /state format is '%s', expected '%s'", r->path, fmt, CHECKPOINT_FORMAT);
+    if (!rc) rc = get_attr_int(r, sg, "/state", "format_version", H5T_NATIVE_INT, &version);
+    if (!rc && version != CHECKPOINT_VERSION)
+        rc = ERR("%s: checkpoint format version %d; this grpo reads version %d (use the grpo that wrote it)",
+                 r->path, version, CHECKPOINT_VERSION);
+
+    /* The model: config, generation eos ids, tensors. */
+    char *cfg_text = NULL, *gen_text = NULL;
+    if (!rc && !has_link(sg, "model_config")) rc = ERR("%s: /state/model_config is missing", r->path);
+    if (!rc) rc = get_text(r, sg, "/state", "model_config", &cfg_text, NULL);
+    ModelConfig cfg;
+    if (!rc) {
+        char what[512];
+        snprintf(what, sizeof(what), "%s: /state/model_config", r->path);
+        cJSON *j = json_parse_named(cfg_text, strlen(cfg_text), what);
+        rc = j ? model_config_from_json(&cfg, j, what) : -1;
+        cJSON_Delete(j);
+    }
+    if (!rc && has_link(r->f, "files") && H5Lexists(r->f, "files/generation_config.json", H5P_DEFAULT) > 0) {
+        hid_t fg = H5Gopen2(r->f, "files", H5P_DEFAULT);
+        rc = get_text(r, fg, "/files", "generation_config.json", &gen_text, NULL);
+        H5Gclose(fg);
+        if (!rc) {
+            char what[512];
+            snprintf(what, sizeof(what), "%s: /files/generation_config.json", r->path);
+            rc = model_config_apply_generation(&cfg, gen_text, what);
+        }
+    }
+    free(gen_text);
+    if (!rc) rc = model_init(m, &cfg) ? err_prefix("%s", r->path) : 0;
+    int have_model = !rc;
+    if (!rc) rc = get_block(r, "model", &m->cfg, m->params);
+
+    if (!rc && st) {
+        memset(st, 0, sizeof(*st));
+        rc = get_attr_int(r, sg, "/state", "step", H5T_NATIVE_INT64, &st->step) ||
+             get_attr_int(r, sg, "/state", "seed", H5T_NATIVE_UINT64, &st->seed) ||
+             get_attr_int(r, sg, "/state", "data_cursor", H5T_NATIVE_UINT64, &st->data_cursor);
+        if (!rc && has_link(sg, "job_config")) rc = get_text(r, sg, "/state", "job_config", &st->job_config, NULL);
+        if (!rc && has_link(sg, "trainer_state"))
+            rc = get_text(r, sg, "/state", "trainer_state", &st->trainer_state, NULL);
+        if (!rc && has_link(sg, "rng")) {
+            hid_t d = H5Dopen2(sg, "rng", H5P_DEFAULT);
+            hid_t sp = d < 0 ? -1 : H5Dget_space(d);
+            hsize_t n = 0;
+            if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &n, NULL) < 0 ||
+                n > MAX_TEXT_BYTES) {
+                rc = ERR("%s: /state/rng is not a 1-D byte array", r->path);
+            } else {
+                st->rng = xmalloc(n ? n : 1);
+                st->rng_len = n;
+                if (n && H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, st->rng) < 0) {
+                    H5ERR(r->path, "cannot read /state/rng");
+                    rc = -1;
+                }
+            }
+            if (sp >= 0) H5Sclose(sp);
+            if (d >= 0) H5Dclose(d);
+        }
+        if (rc) checkpoint_state_free(st);
+    }
+    H5Gclose(sg);
+
+    if (adam_m) *adam_m = NULL;
+    if (adam_v) *adam_v = NULL;
+    if (!rc && (adam_m || adam_v) && has_link(r->f, "optimizer")) {
+        float *am = xalloc_aligned(m->n_params * sizeof(float));
+        float *av = xalloc_aligned(m->n_params * sizeof(float));
+        rc = get_block(r, "optimizer/m", &m->cfg, am);
+        if (!rc) rc = get_block(r, "optimizer/v", &m->cfg, av);
+        if (!rc && adam_m) *adam_m = am;
+        else free(am);
+        if (!rc && adam_v) *adam_v = av;
+        else free(av);
+    }
+
+    if (!rc && files) rc = read_files(r, files);
+    free(cfg_text);
+    if (rc) {
+        if (have_model) model_free(m);
+        if (st) checkpoint_state_free(st);
+        if (adam_m && *adam_m) free(*adam_m), *adam_m = NULL;
+        if (adam_v && *adam_v) free(*adam_v), *adam_v = NULL;
+    }
+    return rc;
+}
+
+int checkpoint_load(const char *path, Model *m, CheckpointState *st, float **adam_m, float **adam_v,
+                    ModelFiles *files) {
+    memset(m, 0, sizeof(*m));
+    if (st) memset(st, 0, sizeof(*st));
+    if (adam_m) *adam_m = NULL;
+    if (adam_v) *adam_v = NULL;
+    if (seal_check(path)) return -1;
+    H5Quiet q;
+    h5_quiet(&q);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    Reader r = {path, H5Fopen(path, H5F_ACC_RDONLY, fapl)};
+    H5Pclose(fapl);
+    int rc;
+    if (r.f < 0) {
+        H5ERR(path, "cannot open as HDF5");
+        rc = -1;
+    } else {
+        ModelFiles tmp = {0};
+        rc = load_open(&r, m, st, adam_m, adam_v, files ? &tmp : NULL);
+        if (!rc && files) {
+            for (size_t i = 0; i < tmp.n; i++) model_files_set(files, tmp.v[i].name, tmp.v[i].text, tmp.v[i].len);
+        }
+        model_files_free(&tmp);
+        H5Fclose(r.f);
+    }
+    h5_restore(&q);
+    return rc;
+}
+
+static int read_files(Reader *r, ModelFiles *files) {
+    hid_t sg = H5Gopen2(r->f, "state", H5P_DEFAULT);
+    if (sg < 0) return ERR("%s: no /state group: not a grpo checkpoint", r->path);
+    char *cfg_text = NULL;
+    int rc = has_link(sg, "model_config") ? get_text(r, sg, "/state", "model_config", &cfg_text, NULL)
+                                          : ERR("%s: /state/model_config is missing", r->path);
+    H5Gclose(sg);
+    if (rc) return -1;
+    model_files_set(files, "config.json", cfg_text, strlen(cfg_text));
+    free(cfg_text);
+    if (!has_link(r->f, "files")) return 0;
+    hid_t fg = H5Gopen2(r->f, "files", H5P_DEFAULT);
+    FilesCtx c = {r, fg, files, 0};
+    if (fg < 0 || H5Literate(fg, H5_INDEX_NAME, H5_ITER_INC, NULL, files_cb, &c) < 0 || c.rc) {
+        if (!c.rc) H5ERR(r->path, "cannot list /files");
+        rc = -1;
+    }
+    if (fg >= 0) H5Gclose(fg);
+    return rc;
+}
+
+int checkpoint_load_files(const char *path, ModelFiles *files) {
+    if (seal_check(path)) return -1;
+    H5Quiet q;
+    h5_quiet(&q);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    Reader r = {path, H5Fopen(path, H5F_ACC_RDONLY, fapl)};
+    H5Pclose(fapl);
+    int rc;
+    if (r.f < 0) {
+        H5ERR(path, "cannot open as HDF5");
+        rc = -1;
+    } else {
+        ModelFiles tmp = {0};
+        rc = read_files(&r, &tmp);
+        for (size_t i = 0; !rc && i < tmp.n; i++) model_files_set(files, tmp.v[i].name, tmp.v[i].text, tmp.v[i].len);
+        model_files_free(&tmp);
+        H5Fclose(r.f);
+    }
+    h5_restore(&q);
+    return rc;
+}
+
+int checkpoint_verify(const char *path) {
+    Model m;
+    CheckpointState st;
+    float *am = NULL, *av = NULL;
+    ModelFiles files = {0};
+    if (checkpoint_load(path, &m, &st, &am, &av, &files)) return -1;
+    model_free(&m);
+    checkpoint_state_free(&st);
+    free(am);
+    free(av);
+    model_files_free(&files);
+    return 0;
+}
+
+void checkpoint_state_free(CheckpointState *st) {
+    free(st->rng);
+    free(st->job_config);
+    free(st->trainer_state);
+    memset(st, 0, sizeof(*st));
+}
