@@ -1,0 +1,69 @@
+/*
+ * reward_text.c: text helpers shared by the reward functions (see reward_text.h).
+ * Not for: anything that knows a reward's rules.
+ */
+#include "reward_text.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/common.h"
+
+char *rtext_ndup(const char *s, size_t n) {
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+const char *rtext_rfind(const char *s, const char *needle) {
+    const char *last = NULL;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) last = p;
+    return last;
+}
+
+const char *rtext_rfind_nocase(const char *s, const char *needle) {
+    size_t n = strlen(needle), len = strlen(s);
+    if (n == 0 || n > len) return NULL;
+    for (size_t i = len - n + 1; i-- > 0;)
+        if (!strncasecmp(s + i, needle, n)) return s + i;
+    return NULL;
+}
+
+size_t rtext_count(const char *s, const char *needle) {
+    size_t n = 0, k = strlen(needle);
+    for (const char *p = strstr(s, needle); p; p = strstr(p + k, needle)) n++;
+    return n;
+}
+
+char *rtext_last_tag(const char *s, const char *tag) {
+    char open[80], close[80];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    const char *c = rtext_rfind(s, close);
+    if (!c) return NULL;
+    const char *o = NULL;
+    size_t ol = strlen(open);
+    for (const char *p = strstr(s, open); p && p + ol <= c; p = strstr(p + 1, open)) o = p;
+    if (!o) return NULL;
+    return rtext_ndup(o + ol, (size_t)(c - (o + ol)));
+}
+
+void rtext_trim(const char **b, const char **e) {
+    while (*b < *e && isspace((unsigned char)**b)) (*b)++;
+    while (*e > *b && isspace((unsigned char)(*e)[-1])) (*e)--;
+}
+
+char *rtext_trim_dup(const char *s) {
+    const char *b = s, *e = s + strlen(s);
+    rtext_trim(&b, &e);
+    return rtext_ndup(b, (size_t)(e - b));
+}
+
+size_t rtext_codepoints(const char *s) {
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80) n++;
+    return n;
+}

@@ -1,0 +1,37 @@
+/*
+ * reward_text.h: small text helpers the reward functions share: finding tags
+ * and markers, copying slices, counting words by Unicode script.
+ * Not for: answer equivalence (math_grade.h) or anything that needs a tokenizer.
+ */
+#ifndef GRPO_REWARD_TEXT_H
+#define GRPO_REWARD_TEXT_H
+
+#include <stddef.h>
+
+/* A NUL-terminated xmalloc'd copy of s[0..n). */
+char *rtext_ndup(const char *s, size_t n);
+
+/* The start of the last occurrence of needle in s, or NULL. needle non-empty. */
+const char *rtext_rfind(const char *s, const char *needle);
+
+/* Like rtext_rfind, ASCII case-insensitive. */
+const char *rtext_rfind_nocase(const char *s, const char *needle);
+
+/* Number of non-overlapping occurrences of needle (non-empty) in s. */
+size_t rtext_count(const char *s, const char *needle);
+
+/* The contents of the last complete <tag>...</tag> pair of s (the last
+ * "</tag>" and the last "<tag>" before it), as an xmalloc'd copy; NULL when
+ * there is none. tag is the bare name, e.g. "answer". */
+char *rtext_last_tag(const char *s, const char *tag);
+
+/* Copy of s without leading and trailing ASCII whitespace (xmalloc'd). */
+char *rtext_trim_dup(const char *s);
+
+/* Pointers to the first non-space byte and one past the last one of s[0..n). */
+void rtext_trim(const char **b, const char **e);
+
+/* Number of Unicode code points in s (invalid bytes count one each). */
+size_t rtext_codepoints(const char *s);
+
+#endif
