@@ -23,6 +23,8 @@ int cmd_init(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 /* Shared helpers for subcommands (cli_util.c). */
 

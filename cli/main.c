@@ -15,6 +15,8 @@ static const CliCommand commands[] = {
     {"convert", "convert between an HF model directory and an HDF5 checkpoint", cmd_convert},
     {"tokenize", "print the token ids of a text (JSON array)", cmd_tokenize},
     {"detokenize", "print the text of token ids", cmd_detokenize},
+    {"generate", "sample completions of a prompt (the rollout engine)", cmd_generate},
+    {"score", "per-token log-probs of a completion given a prompt (JSON)", cmd_score},
 };
 static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
 

@@ -8,7 +8,6 @@
  */
 #include "forward.h"
 
-#include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +158,13 @@ static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a,
     Dims d = dims_of(cfg);
     const float eps = (float)cfg->rms_norm_eps;
     rmsnorm_forward(sl->hn1, a->training ? sl->rstd1 : NULL, xin, p->ln1, N, d.C, eps);
-    matmul_forward(sl->qkv, d.QKV, sl->hn1, d.C, p->wqkv, p->bqkv, N, d.C, d.QKV);
+    /* Rollout (a KV store) uses the row-stable matmul: faster at decode's
+     * few rows, and each sequence's numbers do not depend on its batch. */
+    const int rs = kv != NULL;
+    if (rs)
+        matmul_forward_rowstable(sl->qkv, d.QKV, sl->hn1, d.C, p->wqkv, p->bqkv, N, d.C, d.QKV, 0);
+    else
+        matmul_forward(sl->qkv, d.QKV, sl->hn1, d.C, p->wqkv, p->bqkv, N, d.C, d.QKV);
     if (cfg->qk_norm) {
         const int ldr = d.QD + d.KVD;
         if (a->training) {
@@ -181,7 +186,7 @@ static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a,
     int ldkv = d.QKV;
     if (kv) {
         float *K = kv->k + (size_t)l * kv->rows * d.KVD, *Vv = kv->v + (size_t)l * kv->rows * d.KVD;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * d.KVD >= 32768) /* decode: a few rows */
         for (int b = 0; b < batch->n_seqs; b++) {
             int row0 = batch->own_row[b] + (batch->own_past ? batch->own_past[b] : 0);
             for (int n = batch->seq_start[b]; n < batch->seq_start[b + 1]; n++) {
@@ -197,13 +202,22 @@ static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a,
     attention_forward(sl->atty, d.QD, a->training ? sl->lse : NULL, sl->qkv, d.QKV, kb, vb, ldkv, &lay, d.NH, d.NKV,
                       d.HD, a->attn_scratch, a->attn_per_thread);
     if (x2 != xin) memcpy(x2, xin, (size_t)N * d.C * sizeof(float));
-    matmul_forward_add(x2, d.C, sl->atty, d.QD, p->wo, N, d.QD, d.C);
+    if (rs)
+        matmul_forward_rowstable(x2, d.C, sl->atty, d.QD, p->wo, NULL, N, d.QD, d.C, 1);
+    else
+        matmul_forward_add(x2, d.C, sl->atty, d.QD, p->wo, N, d.QD, d.C);
     rmsnorm_forward(sl->hn2, a->training ? sl->rstd2 : NULL, x2, p->ln2, N, d.C, eps);
-    matmul_forward(sl->gu, 2 * d.F, sl->hn2, d.C, p->wgu, NULL, N, d.C, 2 * d.F);
+    if (rs)
+        matmul_forward_rowstable(sl->gu, 2 * d.F, sl->hn2, d.C, p->wgu, NULL, N, d.C, 2 * d.F, 0);
+    else
+        matmul_forward(sl->gu, 2 * d.F, sl->hn2, d.C, p->wgu, NULL, N, d.C, 2 * d.F);
     swiglu_forward(sl->hmlp, sl->gu, N, d.F);
     if (skip_down) return;
     if (xout != x2) memcpy(xout, x2, (size_t)N * d.C * sizeof(float));
-    matmul_forward_add(xout, d.C, sl->hmlp, d.F, p->wdown, N, d.F, d.C);
+    if (rs)
+        matmul_forward_rowstable(xout, d.C, sl->hmlp, d.F, p->wdown, NULL, N, d.F, d.C, 1);
+    else
+        matmul_forward_add(xout, d.C, sl->hmlp, d.F, p->wdown, N, d.F, d.C);
 }
 
 static int check_batch(const Acts *a, const Batch *b, const KVStore *kv) {
@@ -272,19 +286,21 @@ void model_logprobs(const Model *m, Acts *a, const int *targets, float *logp, fl
 }
 
 void model_logits(const Model *m, const Acts *a, const int *rows, int n, float *logits) {
+    /* Row-stable matmul (kernels.h): a row's logits do not depend on n or
+     * on the other rows, which rollout's determinism needs. */
     const int C = m->cfg.hidden_size, V = m->cfg.vocab_size;
-    if (n == 1) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, V, C, 1.0f, m->p.lm_head, C, a->hf + (size_t)rows[0] * C, 1, 0.0f,
-                    logits, 1);
+    const LMHead *lm = &a->lm;
+    int consecutive = 1;
+    for (int r = 1; r < n && consecutive; r++) consecutive = rows[r] == rows[0] + r;
+    if (consecutive) { /* one pass over the LM head for all rows (decode) */
+        matmul_forward_rowstable(logits, V, a->hf + (size_t)rows[0] * C, C, m->p.lm_head, NULL, n, C, V, 0);
         return;
     }
-    const LMHead *lm = &a->lm;
     for (int r0 = 0; r0 < n; r0 += lm->chunk_rows) {
         int R = n - r0 < lm->chunk_rows ? n - r0 : lm->chunk_rows;
         for (int r = 0; r < R; r++)
             memcpy(lm->hbuf + (size_t)r * C, a->hf + (size_t)rows[r0 + r] * C, (size_t)C * sizeof(float));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, V, C, 1.0f, lm->hbuf, C, m->p.lm_head, C, 0.0f,
-                    logits + (size_t)r0 * V, V);
+        matmul_forward_rowstable(logits + (size_t)r0 * V, V, lm->hbuf, C, m->p.lm_head, NULL, R, C, V, 0);
     }
 }
 

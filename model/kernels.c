@@ -57,8 +57,13 @@ void matmul_backward(float *dinp, int lddi, float *dw, float *dbias, const float
     }
 }
 
+/* Below this many elements a row-wise kernel runs on one thread: at
+ * decode's few rows a parallel region costs more than the work. (Rows are
+ * independent, so the results do not change.) */
+#define SERIAL_BELOW 32768L
+
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * C >= SERIAL_BELOW)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
@@ -131,7 +136,7 @@ void rope_tables(float *cos_t, float *sin_t, int max_pos, int HD, double theta, 
 static void rope_apply(float *x, int ld, int n_heads, const int *pos, const float *cos_t, const float *sin_t, int N,
                        int HD, float sign) {
     int half = HD / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * n_heads * HD >= SERIAL_BELOW)
     for (int n = 0; n < N; n++) {
         const float *c = cos_t + (size_t)pos[n] * half, *s = sin_t + (size_t)pos[n] * half;
         for (int h = 0; h < n_heads; h++) {
@@ -158,7 +163,7 @@ void rope_backward(float *dx, int ld, int n_heads, const int *pos, const float *
 
 void headnorm_forward(float *out, int ldo, float *rstd, const float *inp, int ldi, const float *w, int N, int n_heads,
                       int HD, float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * n_heads * HD >= SERIAL_BELOW)
     for (int n = 0; n < N; n++) {
         for (int h = 0; h < n_heads; h++) {
             const float *x = inp + (size_t)n * ldi + (size_t)h * HD;
@@ -201,7 +206,7 @@ void headnorm_backward(float *dinp, int lddi, float *dw, const float *dout, int 
 }
 
 void swiglu_forward(float *h, const float *gu, int N, int F) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * F >= SERIAL_BELOW / 4) /* expf: heavier */
     for (int n = 0; n < N; n++) {
         const float *g = gu + (size_t)n * 2 * F, *u = g + F;
         float *o = h + (size_t)n * F;
@@ -226,7 +231,7 @@ void swiglu_backward(float *dgu, const float *dh, const float *gu, int N, int F)
 }
 
 void embed_forward(float *out, const int *tokens, const float *embed, int N, int C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * C >= SERIAL_BELOW)
     for (int n = 0; n < N; n++) memcpy(out + (size_t)n * C, embed + (size_t)tokens[n] * C, (size_t)C * sizeof(float));
 }
 
@@ -247,4 +252,241 @@ void embed_backward(float *dembed, const float *dout, const int *tokens, int N, 
 void vec_add(float *a, const float *b, size_t n) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) a[i] += b[i];
+}
+
+/* ---- row-stable matmul for rollout (matmul_forward_rowstable) -----------
+ * Added for decode speed and rollout determinism. Each output element is
+ * a dot product accumulated in one fixed order: lane j of a vector
+ * accumulator takes k = j, j+L, j+2L, ... (L = 16 with AVX-512, 8 with
+ * AVX2 and in plain C), the last IC % L columns in one masked step, then
+ * the L lanes are summed pairwise (lane i with i+L/2, then i+L/4, ...).
+ * No step depends on N, on which tile an element falls in or on the thread
+ * count, so a sequence's numbers do not depend on which other sequences
+ * share its batch. Tiles are MM_RO weight rows x MM_RN tokens; the weights
+ * stream from memory once per block of MM_NB_BYTES of input rows, with no
+ * packing (sgemm packs w on every call, which dominates at decode's small
+ * N), and the next rows are prefetched while a block's tiles run. */
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define MM_X86 1
+#endif
+
+#define MM_RO 4
+#define MM_RN 4
+#define MM_NB_BYTES ((size_t)256 << 10)
+
+typedef void (*MmTileFn)(float *out, int ldo, const float *inp, int ldi, const float *w, int IC, int ro, int rn,
+                         const float *bias, int accumulate);
+
+static inline void mm_store(float *o, float dot, const float *bias, int accumulate) {
+    if (accumulate)
+        *o += dot;
+    else
+        *o = bias ? dot + *bias : dot;
+}
+
+/* One tile body, instantiated per ISA: VEC, ZERO, LOAD, LOADM (masked
+ * load of the tail), FMA, HSUM, HSUM4 (four HSUMs at once, the same tree)
+ * and W (lanes) are macros of the ISA. ro and rn are compile-time
+ * constants at every call (MM_DISPATCH), so acc lives in registers. */
+#define MM_TILE_BODY(VEC, ZERO, LOAD, LOADM, FMA, HSUM, HSUM4, W)                            \
+    VEC acc[MM_RO][MM_RN];                                                                   \
+    for (int r = 0; r < ro; r++)                                                             \
+        for (int t = 0; t < rn; t++) acc[r][t] = ZERO;                                       \
+    int k = 0;                                                                               \
+    for (; k + (W) <= IC; k += (W)) {                                                        \
+        VEC x[MM_RN];                                                                        \
+        for (int t = 0; t < rn; t++) x[t] = LOAD(inp + (size_t)t * ldi + k);                 \
+        for (int r = 0; r < ro; r++) {                                                       \
+            VEC wv = LOAD(w + (size_t)r * IC + k);                                           \
+            for (int t = 0; t < rn; t++) acc[r][t] = FMA(wv, x[t], acc[r][t]);               \
+        }                                                                                    \
+    }                                                                                        \
+    if (k < IC) {                                                                            \
+        const int rem = IC - k;                                                              \
+        VEC x[MM_RN];                                                                        \
+        for (int t = 0; t < rn; t++) x[t] = LOADM(inp + (size_t)t * ldi + k, rem);           \
+        for (int r = 0; r < ro; r++) {                                                       \
+            VEC wv = LOADM(w + (size_t)r * IC + k, rem);                                     \
+            for (int t = 0; t < rn; t++) acc[r][t] = FMA(wv, x[t], acc[r][t]);               \
+        }                                                                                    \
+    }                                                                                        \
+    for (int t = 0; t < rn; t++) {                                                           \
+        float dots_[MM_RO];                                                                  \
+        if (ro == MM_RO)                                                                     \
+            HSUM4(dots_, acc[0][t], acc[1][t], acc[2][t], acc[3][t]);                        \
+        else                                                                                 \
+            for (int r = 0; r < ro; r++) dots_[r] = HSUM(acc[r][t]);                         \
+        for (int r = 0; r < ro; r++)                                                         \
+            mm_store(out + (size_t)t * ldo + r, dots_[r], bias ? bias + r : NULL, accumulate); \
+    }
+
+/* Calls TILE with constant (ro, rn): full-height tiles get their own
+ * instantiation; the last partial row block goes element by element. */
+#define MM_DISPATCH(TILE)                                                                             \
+    switch (ro == MM_RO ? rn : 0) {                                                                   \
+    case 4: TILE(out, ldo, inp, ldi, w, IC, 4, 4, bias, accumulate); break;                           \
+    case 3: TILE(out, ldo, inp, ldi, w, IC, 4, 3, bias, accumulate); break;                           \
+    case 2: TILE(out, ldo, inp, ldi, w, IC, 4, 2, bias, accumulate); break;                           \
+    case 1: TILE(out, ldo, inp, ldi, w, IC, 4, 1, bias, accumulate); break;                           \
+    default:                                                                                          \
+        for (int r_ = 0; r_ < ro; r_++)                                                               \
+            for (int t_ = 0; t_ < rn; t_++)                                                           \
+                TILE(out + (size_t)t_ * ldo + r_, ldo, inp + (size_t)t_ * ldi, ldi, w + (size_t)r_ * IC, IC, 1, 1, \
+                     bias ? bias + r_ : NULL, accumulate);                                            \
+    }
+
+#ifdef MM_X86
+/* AVX-512 (16 lanes). */
+__attribute__((target("avx512f"))) static inline float mm_hsum16(__m512 v) {
+    __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_add_ps(b, _mm_shuffle_ps(b, b, _MM_SHUFFLE(1, 0, 3, 2)));
+    b = _mm_add_ps(b, _mm_shuffle_ps(b, b, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtss_f32(b);
+}
+/* mm_hsum16 of a, b, c, d into out[0..3] in one pass of shuffles: the same
+ * pairing (lane l with l+8, l+4, l+2, l+1), so the same bits. */
+__attribute__((target("avx512f"))) static inline void mm_hsum16x4(float *out, __m512 a, __m512 b, __m512 c, __m512 d) {
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, _MM_SHUFFLE(1, 0, 3, 2)));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m512i pick = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
+    _mm_storeu_ps(out, _mm512_castps512_ps128(_mm512_permutexvar_ps(pick, u)));
+}
+#define MM16_LOADM(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), (p))
+__attribute__((target("avx512f"), always_inline)) static inline void mm_tile16(float *out, int ldo, const float *inp,
+                                                                                 int ldi, const float *w, int IC,
+                                                                                 const int ro, const int rn,
+                                                                                 const float *bias, int accumulate) {
+    MM_TILE_BODY(__m512, _mm512_setzero_ps(), _mm512_loadu_ps, MM16_LOADM, _mm512_fmadd_ps, mm_hsum16, mm_hsum16x4, 16)
+}
+__attribute__((target("avx512f"))) static void mm_tile_avx512(float *out, int ldo, const float *inp, int ldi,
+                                                               const float *w, int IC, int ro, int rn,
+                                                               const float *bias, int accumulate) {
+    MM_DISPATCH(mm_tile16)
+}
+
+/* AVX2 + FMA (8 lanes). */
+__attribute__((target("avx2,fma"))) static inline float mm_hsum8(__m256 v) {
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    b = _mm_add_ps(b, _mm_shuffle_ps(b, b, _MM_SHUFFLE(1, 0, 3, 2)));
+    b = _mm_add_ps(b, _mm_shuffle_ps(b, b, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtss_f32(b);
+}
+#define MM_HSUM4_EACH8(o, a, b, c, d) \
+    ((o)[0] = mm_hsum8(a), (o)[1] = mm_hsum8(b), (o)[2] = mm_hsum8(c), (o)[3] = mm_hsum8(d))
+__attribute__((target("avx2,fma"))) static inline __m256 mm8_loadm(const float *p, int n) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane));
+}
+__attribute__((target("avx2,fma"), always_inline)) static inline void mm_tile8(float *out, int ldo, const float *inp,
+                                                                                 int ldi, const float *w, int IC,
+                                                                                 const int ro, const int rn,
+                                                                                 const float *bias, int accumulate) {
+    MM_TILE_BODY(__m256, _mm256_setzero_ps(), _mm256_loadu_ps, mm8_loadm, _mm256_fmadd_ps, mm_hsum8, MM_HSUM4_EACH8, 8)
+}
+__attribute__((target("avx2,fma"))) static void mm_tile_avx2(float *out, int ldo, const float *inp, int ldi,
+                                                              const float *w, int IC, int ro, int rn,
+                                                              const float *bias, int accumulate) {
+    MM_DISPATCH(mm_tile8)
+}
+
+#endif /* MM_X86 */
+
+/* Plain C (8 emulated lanes), for CPUs without AVX2. */
+typedef struct {
+    float v[8];
+} MmVec8;
+static inline MmVec8 mmc_zero(void) {
+    MmVec8 r;
+    for (int j = 0; j < 8; j++) r.v[j] = 0.0f;
+    return r;
+}
+static inline MmVec8 mmc_loadm(const float *p, int n) {
+    MmVec8 r;
+    for (int j = 0; j < 8; j++) r.v[j] = j < n ? p[j] : 0.0f;
+    return r;
+}
+static inline MmVec8 mmc_load(const float *p) { return mmc_loadm(p, 8); }
+static inline MmVec8 mmc_fma(MmVec8 a, MmVec8 b, MmVec8 c) {
+    for (int j = 0; j < 8; j++) c.v[j] += a.v[j] * b.v[j];
+    return c;
+}
+static inline float mmc_hsum(MmVec8 a) {
+    for (int h = 4; h >= 1; h /= 2)
+        for (int j = 0; j < h; j++) a.v[j] += a.v[j + h];
+    return a.v[0];
+}
+#define MM_HSUM4_EACHC(o, a, b, c, d) \
+    ((o)[0] = mmc_hsum(a), (o)[1] = mmc_hsum(b), (o)[2] = mmc_hsum(c), (o)[3] = mmc_hsum(d))
+static inline void mm_tilec(float *out, int ldo, const float *inp, int ldi, const float *w, int IC, const int ro,
+                            const int rn, const float *bias, int accumulate) {
+    MM_TILE_BODY(MmVec8, mmc_zero(), mmc_load, mmc_loadm, mmc_fma, mmc_hsum, MM_HSUM4_EACHC, 8)
+}
+static void mm_tile_c(float *out, int ldo, const float *inp, int ldi, const float *w, int IC, int ro, int rn,
+                      const float *bias, int accumulate) {
+    MM_DISPATCH(mm_tilec)
+}
+
+static int mm_isa_forced = -1; /* matmul_rowstable_force_isa */
+
+static int mm_cpu_isa(void) {
+#ifdef MM_X86
+    if (__builtin_cpu_supports("avx512f")) return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+    return 0;
+}
+
+int matmul_rowstable_force_isa(int isa) {
+    if (isa < 0 || isa > 2) {
+        mm_isa_forced = -1;
+        return 0;
+    }
+    if (isa > mm_cpu_isa()) return -1; /* (every AVX-512 CPU has AVX2 and FMA) */
+    mm_isa_forced = isa;
+    return 0;
+}
+
+int matmul_rowstable_isa(void) { return mm_isa_forced >= 0 ? mm_isa_forced : mm_cpu_isa(); }
+
+void matmul_forward_rowstable(float *out, int ldo, const float *inp, int ldi, const float *w, const float *bias, int N,
+                              int IC, int OC, int accumulate) {
+    if (N <= 0 || OC <= 0) return;
+    const int isa = matmul_rowstable_isa();
+#ifdef MM_X86
+    const MmTileFn tile = isa == 2 ? mm_tile_avx512 : isa == 1 ? mm_tile_avx2 : mm_tile_c;
+#else
+    const MmTileFn tile = mm_tile_c;
+    (void)isa;
+#endif
+    size_t nb = MM_NB_BYTES / ((size_t)(IC > 0 ? IC : 1) * sizeof(float));
+    const int NB = nb < MM_RN ? MM_RN : (int)(nb > (size_t)1 << 20 ? (size_t)1 << 20 : nb - nb % MM_RN);
+    const int nob = (OC + MM_RO - 1) / MM_RO;
+#pragma omp parallel
+    for (int n0 = 0; n0 < N; n0 += NB) {
+        const int nn = N - n0 < NB ? N - n0 : NB;
+        /* token blocks are independent: no barrier between them */
+#pragma omp for schedule(static) nowait
+        for (int ob = 0; ob < nob; ob++) {
+            const int o = ob * MM_RO, ro = OC - o < MM_RO ? OC - o : MM_RO;
+            /* the next block's weights are prefetched a slice before each
+             * token tile, so the stream from memory overlaps the tiles */
+            const char *nxt = ob + 1 < nob ? (const char *)(w + (size_t)(o + MM_RO) * IC) : NULL;
+            const size_t nbytes = (size_t)MM_RO * IC * sizeof(float);
+            const int ntile = (nn + MM_RN - 1) / MM_RN;
+            for (int t = 0, ti = 0; t < nn; t += MM_RN, ti++) {
+                if (nxt)
+                    for (size_t b = nbytes * ti / ntile; b < nbytes * (ti + 1) / ntile; b += 64)
+                        __builtin_prefetch(nxt + b, 0, 2);
+                tile(out + (size_t)(n0 + t) * ldo + o, ldo, inp + (size_t)(n0 + t) * ldi, ldi, w + (size_t)o * IC, IC,
+                     ro, nn - t < MM_RN ? nn - t : MM_RN, bias ? bias + o : NULL, accumulate);
+            }
+        }
+    }
 }

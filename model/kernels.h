@@ -18,6 +18,20 @@ void matmul_forward(float *out, int ldo, const float *inp, int ldi, const float 
                     int OC);
 /* out (N, OC) += inp (N, IC) @ w^T (a residual added in place). */
 void matmul_forward_add(float *out, int ldo, const float *inp, int ldi, const float *w, int N, int IC, int OC);
+/* Rollout's matmul: out (N, OC) = inp @ w^T (+ bias), or out += inp @ w^T
+ * when accumulate (bias ignored then). Each element is summed in an order
+ * fixed by IC alone (never by N, the batch's other rows or the thread
+ * count), so a row's result is bit-identical however sequences are batched;
+ * faster than sgemm at decode's small N (no packing). Uses AVX-512, else
+ * AVX2+FMA, else plain C, chosen at run time. */
+void matmul_forward_rowstable(float *out, int ldo, const float *inp, int ldi, const float *w, const float *bias, int N,
+                              int IC, int OC, int accumulate);
+/* The instruction set matmul_forward_rowstable uses: 2 AVX-512, 1 AVX2,
+ * 0 plain C. force_isa (tests) pins one (returns -1 if the CPU lacks it;
+ * any other value restores the automatic choice). Results
+ * are bit-identical across batches for one ISA, not across ISAs. */
+int matmul_rowstable_isa(void);
+int matmul_rowstable_force_isa(int isa);
 /* dinp (N, IC) (+)= dout @ w (accumulate if `accumulate`, else "="),
  * dw (OC, IC) += dout^T @ inp, dbias (OC) += column sums of dout. Any of
  * dinp/dw/dbias may be NULL to skip it. */
