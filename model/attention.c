@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "fastmath.h"
 
 size_t attention_scratch_floats(int max_keys) { return (size_t)2 * ATTN_BLOCK * (size_t)(max_keys > 0 ? max_keys : 1); }
 
@@ -134,7 +135,7 @@ attend_heads(float *o, float *lse, const float *q, const float *k, const float *
         float *Sh = S + (size_t)h * nk, mx = -INFINITY, sum = 0.0f;
         for (int j = 0; j < nk; j++) mx = Sh[j] > mx ? Sh[j] : mx;
         for (int j = 0; j < nk; j++) {
-            Sh[j] = expf(Sh[j] - mx);
+            Sh[j] = fast_expf(Sh[j] - mx);
             sum += Sh[j];
         }
         inv[h] = 1.0f / sum;
@@ -200,13 +201,16 @@ void attention_forward(float *out, int ldo, float *lse, const float *q, int ldq,
                     float *row = S + (size_t)i * nk;
                     int valid = s.plen + s.past + t0 + i + 1;
                     float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
                     for (int j = 0; j < valid; j++) mx = row[j] > mx ? row[j] : mx;
                     float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
                     for (int j = 0; j < valid; j++) {
-                        row[j] = expf(row[j] - mx);
+                        row[j] = fast_expf(row[j] - mx);
                         sum += row[j];
                     }
                     float inv = 1.0f / sum;
+#pragma omp simd
                     for (int j = 0; j < valid; j++) row[j] *= inv;
                     for (int j = valid; j < nk; j++) row[j] = 0.0f;
                     if (lse) lse[(size_t)(s.q0 + t0 + i) * NH + h] = mx + logf(sum);
@@ -263,8 +267,9 @@ void attention_backward(float *dq, int lddq, float *dk, float *dv, int lddkv, co
                         float D = 0.0f;
                         for (int d = 0; d < HD; d++) D += oi[d] * doi[d];
                         int valid = t0 + i + 1;
+#pragma omp simd
                         for (int j = 0; j < valid; j++) {
-                            p[j] = expf(p[j] - l);
+                            p[j] = fast_expf(p[j] - l);
                             ds[j] = p[j] * (ds[j] - D);
                         }
                         for (int j = valid; j < nk; j++) p[j] = ds[j] = 0.0f;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "fastmath.h"
 
 void matmul_forward(float *out, int ldo, const float *inp, int ldi, const float *w, const float *bias, int N, int IC,
                     int OC) {
@@ -211,7 +212,7 @@ void swiglu_forward(float *h, const float *gu, int N, int F) {
         const float *g = gu + (size_t)n * 2 * F, *u = g + F;
         float *o = h + (size_t)n * F;
 #pragma omp simd
-        for (int i = 0; i < F; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        for (int i = 0; i < F; i++) o[i] = g[i] / (1.0f + fast_expf(-g[i])) * u[i];
     }
 }
 
@@ -222,7 +223,7 @@ void swiglu_backward(float *dgu, const float *dh, const float *gu, int N, int F)
         float *dg = dgu + (size_t)n * 2 * F, *du = dg + F;
 #pragma omp simd
         for (int i = 0; i < F; i++) {
-            float sig = 1.0f / (1.0f + expf(-g[i]));
+            float sig = 1.0f / (1.0f + fast_expf(-g[i]));
             float silu = g[i] * sig;
             du[i] = d[i] * silu;
             dg[i] = d[i] * u[i] * sig * (1.0f + g[i] * (1.0f - sig));

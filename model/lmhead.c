@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "fastmath.h"
 
 void lmhead_init(LMHead *lm, int C, int V, size_t budget_bytes) {
     if (budget_bytes == 0) budget_bytes = (size_t)32 << 20;
@@ -37,10 +38,12 @@ void lmhead_free(LMHead *lm) {
 /* Softmax statistics of one logits row: lse, and (optionally) entropy. */
 static void row_stats(const float *z, int V, float *lse_out, float *ent_out) {
     float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
     for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
     double sum = 0.0, sz = 0.0;
+#pragma omp simd reduction(+ : sum, sz)
     for (int j = 0; j < V; j++) {
-        float e = expf(z[j] - mx);
+        float e = fast_expf(z[j] - mx);
         sum += e;
         sz += (double)e * z[j];
     }
@@ -116,8 +119,9 @@ void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, 
             if (logp && t >= 0) logp[n] = z[t] - lse;
             if (ent) ent[n] = H;
             /* dz_j = a (1[j=t] - p_j) - b p_j (z_j - lse + H), then * scale. */
+#pragma omp simd
             for (int j = 0; j < V; j++) {
-                float lp = z[j] - lse, p = expf(lp);
+                float lp = z[j] - lse, p = fast_expf(lp);
                 z[j] = scale * (-a * p - b * p * (lp + H));
             }
             if (t >= 0) z[t] += scale * a;
