@@ -41,6 +41,17 @@ cJSON *json_read_file(const char *path) {
     return root;
 }
 
+char *json_print_text(const cJSON *j) {
+    char *s = cJSON_Print(j);
+    size_t n = strlen(s);
+    char *out = xmalloc(n + 2);
+    memcpy(out, s, n);
+    out[n] = '\n';
+    out[n + 1] = '\0';
+    cJSON_free(s);
+    return out;
+}
+
 size_t edit_distance(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     size_t *row = xmalloc((lb + 1) * sizeof(size_t));

@@ -17,6 +17,10 @@ cJSON *json_read_file(const char *path);
  * and reports a syntax error with line/column relative to the text. */
 cJSON *json_parse_named(const char *text, size_t len, const char *what);
 
+/* Pretty-printed JSON text ending in a newline, as files are written
+ * (caller frees with free()). */
+char *json_print_text(const cJSON *j);
+
 /* Levenshtein distance (for suggestions). */
 size_t edit_distance(const char *a, const char *b);
 

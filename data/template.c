@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "common/strbuf.h"
 #include "common/json.h"
 
 const char *const template_builtin_names[] = {"r1zero", "chatml", "llama3", "raw", NULL};
@@ -23,25 +24,6 @@ static const char R1ZERO_HEAD[] =
     "</answer>. User: ";
 static const char R1ZERO_TAIL[] = ". Assistant:";
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} Str;
-
-static void str_add(Str *s, const char *t, size_t n) {
-    if (s->n + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 256;
-        while (cap < s->n + n + 1) cap *= 2;
-        s->p = xrealloc(s->p, cap);
-        s->cap = cap;
-    }
-    memcpy(s->p + s->n, t, n);
-    s->n += n;
-    s->p[s->n] = '\0';
-}
-
-static void str_cat(Str *s, const char *t) { str_add(s, t, strlen(t)); }
-
 static int builtin_index(const char *spec) {
     for (int i = 0; template_builtin_names[i]; i++)
         if (!strcmp(spec, template_builtin_names[i])) return i;
@@ -49,16 +31,16 @@ static int builtin_index(const char *spec) {
 }
 
 /* Walks a custom template; with out == NULL only validates. */
-static int render_custom(const char *spec, const char *prompt, Str *out) {
+static int render_custom(const char *spec, const char *prompt, StrBuf *out) {
     static const char PH[] = "{prompt}";
     int n_ph = 0;
     for (size_t i = 0; spec[i];) {
         if (!strncmp(spec + i, PH, sizeof PH - 1)) {
-            if (out) str_cat(out, prompt);
+            if (out) strbuf_cat(out, prompt);
             n_ph++;
             i += sizeof PH - 1;
         } else if ((spec[i] == '{' && spec[i + 1] == '{') || (spec[i] == '}' && spec[i + 1] == '}')) {
-            if (out) str_add(out, spec + i, 1);
+            if (out) strbuf_add(out, spec + i, 1);
             i += 2;
         } else if (spec[i] == '{' || spec[i] == '}') {
             int near = 0;
@@ -69,7 +51,7 @@ static int render_custom(const char *spec, const char *prompt, Str *out) {
         } else {
             size_t j = i;
             while (spec[j] && spec[j] != '{' && spec[j] != '}') j++;
-            if (out) str_add(out, spec + i, j - i);
+            if (out) strbuf_add(out, spec + i, j - i);
             i = j;
         }
     }
@@ -104,39 +86,39 @@ int template_render_system(const char *spec, const char *system, const char *pro
     if (!prompt) return ERR("template: no prompt given");
     int has_system = system && system[0];
     int b = builtin_index(spec);
-    Str s = {0};
-    str_add(&s, "", 0);
+    StrBuf s = {0};
+    strbuf_add(&s, "", 0);
     switch (b) {
     case 0: /* r1zero */
         if (has_system) goto no_system;
-        str_cat(&s, R1ZERO_HEAD);
-        str_cat(&s, prompt);
-        str_cat(&s, R1ZERO_TAIL);
+        strbuf_cat(&s, R1ZERO_HEAD);
+        strbuf_cat(&s, prompt);
+        strbuf_cat(&s, R1ZERO_TAIL);
         break;
     case 1: /* chatml (Qwen instruct) */
         if (has_system) {
-            str_cat(&s, "<|im_start|>system\n");
-            str_cat(&s, system);
-            str_cat(&s, "<|im_end|>\n");
+            strbuf_cat(&s, "<|im_start|>system\n");
+            strbuf_cat(&s, system);
+            strbuf_cat(&s, "<|im_end|>\n");
         }
-        str_cat(&s, "<|im_start|>user\n");
-        str_cat(&s, prompt);
-        str_cat(&s, "<|im_end|>\n<|im_start|>assistant\n");
+        strbuf_cat(&s, "<|im_start|>user\n");
+        strbuf_cat(&s, prompt);
+        strbuf_cat(&s, "<|im_end|>\n<|im_start|>assistant\n");
         break;
     case 2: /* llama3 */
-        str_cat(&s, "<|begin_of_text|>");
+        strbuf_cat(&s, "<|begin_of_text|>");
         if (has_system) {
-            str_cat(&s, "<|start_header_id|>system<|end_header_id|>\n\n");
-            str_cat(&s, system);
-            str_cat(&s, "<|eot_id|>");
+            strbuf_cat(&s, "<|start_header_id|>system<|end_header_id|>\n\n");
+            strbuf_cat(&s, system);
+            strbuf_cat(&s, "<|eot_id|>");
         }
-        str_cat(&s, "<|start_header_id|>user<|end_header_id|>\n\n");
-        str_cat(&s, prompt);
-        str_cat(&s, "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+        strbuf_cat(&s, "<|start_header_id|>user<|end_header_id|>\n\n");
+        strbuf_cat(&s, prompt);
+        strbuf_cat(&s, "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
         break;
     case 3: /* raw */
         if (has_system) goto no_system;
-        str_cat(&s, prompt);
+        strbuf_cat(&s, prompt);
         break;
     default:
         if (has_system) goto no_system;

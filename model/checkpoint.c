@@ -778,33 +778,50 @@ static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, f
     return rc;
 }
 
+/* Opens path for reading after the digest check, with HDF5's own error
+ * printing silenced (restored by reader_close). */
+static int reader_open(Reader *r, const char *path, H5Quiet *q) {
+    r->path = path;
+    r->f = -1;
+    if (seal_check(path)) return -1;
+    h5_quiet(q);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    r->f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (r->f < 0) {
+        H5ERR(path, "cannot open as HDF5");
+        h5_restore(q);
+        return -1;
+    }
+    return 0;
+}
+
+static void reader_close(Reader *r, H5Quiet *q) {
+    H5Fclose(r->f);
+    h5_restore(q);
+}
+
+/* Copies tmp's files into files (when the read succeeded) and frees tmp. */
+static void files_move(ModelFiles *files, ModelFiles *tmp, int ok) {
+    for (size_t i = 0; ok && files && i < tmp->n; i++)
+        model_files_set(files, tmp->v[i].name, tmp->v[i].text, tmp->v[i].len);
+    model_files_free(tmp);
+}
+
 int checkpoint_load(const char *path, Model *m, CheckpointState *st, float **adam_m, float **adam_v,
                     ModelFiles *files) {
     memset(m, 0, sizeof(*m));
     if (st) memset(st, 0, sizeof(*st));
     if (adam_m) *adam_m = NULL;
     if (adam_v) *adam_v = NULL;
-    if (seal_check(path)) return -1;
+    Reader r;
     H5Quiet q;
-    h5_quiet(&q);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    Reader r = {path, H5Fopen(path, H5F_ACC_RDONLY, fapl)};
-    H5Pclose(fapl);
-    int rc;
-    if (r.f < 0) {
-        H5ERR(path, "cannot open as HDF5");
-        rc = -1;
-    } else {
-        ModelFiles tmp = {0};
-        rc = load_open(&r, m, st, adam_m, adam_v, files ? &tmp : NULL);
-        if (!rc && files) {
-            for (size_t i = 0; i < tmp.n; i++) model_files_set(files, tmp.v[i].name, tmp.v[i].text, tmp.v[i].len);
-        }
-        model_files_free(&tmp);
-        H5Fclose(r.f);
-    }
-    h5_restore(&q);
+    if (reader_open(&r, path, &q)) return -1;
+    ModelFiles tmp = {0};
+    int rc = load_open(&r, m, st, adam_m, adam_v, files ? &tmp : NULL);
+    files_move(files, &tmp, rc == 0);
+    reader_close(&r, &q);
     return rc;
 }
 
@@ -830,25 +847,13 @@ static int read_files(Reader *r, ModelFiles *files) {
 }
 
 int checkpoint_load_files(const char *path, ModelFiles *files) {
-    if (seal_check(path)) return -1;
+    Reader r;
     H5Quiet q;
-    h5_quiet(&q);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    Reader r = {path, H5Fopen(path, H5F_ACC_RDONLY, fapl)};
-    H5Pclose(fapl);
-    int rc;
-    if (r.f < 0) {
-        H5ERR(path, "cannot open as HDF5");
-        rc = -1;
-    } else {
-        ModelFiles tmp = {0};
-        rc = read_files(&r, &tmp);
-        for (size_t i = 0; !rc && i < tmp.n; i++) model_files_set(files, tmp.v[i].name, tmp.v[i].text, tmp.v[i].len);
-        model_files_free(&tmp);
-        H5Fclose(r.f);
-    }
-    h5_restore(&q);
+    if (reader_open(&r, path, &q)) return -1;
+    ModelFiles tmp = {0};
+    int rc = read_files(&r, &tmp);
+    files_move(files, &tmp, rc == 0);
+    reader_close(&r, &q);
     return rc;
 }
 

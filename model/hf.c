@@ -192,14 +192,8 @@ char *hf_config_text(const ModelConfig *cfg, const char *original, const char *t
     /* Newer transformers write "dtype" instead; keep the two in agreement. */
     if (cJSON_GetObjectItemCaseSensitive(base, "dtype"))
         cJSON_ReplaceItemInObjectCaseSensitive(base, "dtype", cJSON_CreateString(torch_dtype));
-    char *s = cJSON_Print(base);
+    char *out = json_print_text(base);
     cJSON_Delete(base);
-    size_t n = strlen(s);
-    char *out = xmalloc(n + 2);
-    memcpy(out, s, n);
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    cJSON_free(s);
     return out;
 }
 
@@ -213,14 +207,8 @@ static char *generation_text(const ModelConfig *cfg) {
         cJSON *a = cJSON_AddArrayToObject(j, "eos_token_id");
         for (int i = 0; i < cfg->n_eos; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(cfg->eos_token_ids[i]));
     }
-    char *s = cJSON_Print(j);
+    char *out = json_print_text(j);
     cJSON_Delete(j);
-    size_t n = strlen(s);
-    char *out = xmalloc(n + 2);
-    memcpy(out, s, n);
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    cJSON_free(s);
     return out;
 }
 

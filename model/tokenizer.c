@@ -27,6 +27,7 @@
 #include <utf8proc.h>
 
 #include "common/common.h"
+#include "common/strbuf.h"
 #include "common/json.h"
 
 #define TOK_MAX_ID (1 << 24)   /* ids above this are refused as corrupt */
@@ -38,29 +39,6 @@
 /* The GPT-2 pre-tokenizer pattern ByteLevel uses when use_regex is true. */
 static const char GPT2_PATTERN[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-
-/* ---- small growable buffers ---------------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t n, cap;
-} Buf;
-
-static size_t buf_append(Buf *b, const void *data, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1) cap *= 2;
-        b->p = xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    size_t off = b->n;
-    if (n) memcpy(b->p + off, data, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return off;
-}
-
-static void buf_str(Buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 
 void token_ids_push(TokenIds *v, int id) {
     if (v->n == v->cap) {
@@ -367,7 +345,7 @@ typedef struct {
     AddedTok *tok;
     size_t n;
     uint32_t bucket[257]; /* tok[bucket[b] .. bucket[b+1]) start with byte b */
-    Buf text;             /* contents (normalized for the normalized set) */
+    StrBuf text;             /* contents (normalized for the normalized set) */
 } MatchSet;
 
 typedef struct CacheEntry {
@@ -388,7 +366,7 @@ struct Tokenizer {
     uint32_t *piece_off, *piece_len; /* [n_ids] into pieces; len NO_ID: unassigned */
     uint32_t *bytes_off, *bytes_len; /* [n_ids] into bytes */
     uint8_t *special;                /* [n_ids] */
-    Buf pieces, bytes;
+    StrBuf pieces, bytes;
     StrMap vocab;       /* model vocab: piece -> id */
     StrMap added;       /* added tokens: content -> id */
     StrMap vocab_bytes; /* model vocab of byte-level pieces: bytes -> id (ignore_merges) */
@@ -543,16 +521,16 @@ static char *normalize(const Tokenizer *t, const uint8_t *s, size_t n, size_t *o
  *    and | becomes a plain group with [xX] classes.
  * Returns a new string (caller frees). */
 static char *regex_adapt(const char *p) {
-    Buf o = {0};
-    buf_append(&o, "", 0);
+    StrBuf o = {0};
+    strbuf_add(&o, "", 0);
     int in_class = 0;
     for (size_t i = 0; p[i];) {
         char c = p[i];
         if (c == '\\' && p[i + 1]) {
             char d = p[i + 1];
-            if (d == 's') buf_str(&o, in_class ? WHITE_SPACE_CLASS : "[" WHITE_SPACE_CLASS "]");
-            else if (d == 'S' && !in_class) buf_str(&o, "[^" WHITE_SPACE_CLASS "]");
-            else buf_append(&o, p + i, 2);
+            if (d == 's') strbuf_cat(&o, in_class ? WHITE_SPACE_CLASS : "[" WHITE_SPACE_CLASS "]");
+            else if (d == 'S' && !in_class) strbuf_cat(&o, "[^" WHITE_SPACE_CLASS "]");
+            else strbuf_add(&o, p + i, 2);
             i += 2;
             continue;
         }
@@ -560,21 +538,21 @@ static char *regex_adapt(const char *p) {
             if (c == '[' && p[i + 1] == ':') { /* POSIX class inside a class */
                 const char *end = strstr(p + i + 2, ":]");
                 size_t n = end ? (size_t)(end - (p + i)) + 2 : 1;
-                buf_append(&o, p + i, n);
+                strbuf_add(&o, p + i, n);
                 i += n;
                 continue;
             }
             if (c == ']') in_class = 0;
-            buf_append(&o, &c, 1);
+            strbuf_add(&o, &c, 1);
             i++;
             continue;
         }
         if (c == '[') {
             in_class = 1;
-            buf_append(&o, "[", 1);
+            strbuf_add(&o, "[", 1);
             i++;
-            if (p[i] == '^') buf_append(&o, p + i++, 1);
-            if (p[i] == ']') buf_append(&o, p + i++, 1); /* a literal ] first */
+            if (p[i] == '^') strbuf_add(&o, p + i++, 1);
+            if (p[i] == ']') strbuf_add(&o, p + i++, 1); /* a literal ] first */
             continue;
         }
         if (!strncmp(p + i, "(?i:", 4)) {
@@ -588,22 +566,22 @@ static char *regex_adapt(const char *p) {
                 j++;
             }
             if (ok && p[j] == ')') {
-                buf_str(&o, "(?:");
+                strbuf_cat(&o, "(?:");
                 for (size_t k = i + 4; k < j; k++) {
                     char e = p[k];
                     if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
                         char cls[5] = {'[', (char)(e | 0x20), (char)(e & ~0x20), ']', 0};
-                        buf_str(&o, cls);
+                        strbuf_cat(&o, cls);
                     } else {
-                        buf_append(&o, &e, 1);
+                        strbuf_add(&o, &e, 1);
                     }
                 }
-                buf_append(&o, ")", 1);
+                strbuf_add(&o, ")", 1);
                 i = j + 1;
                 continue;
             }
         }
-        buf_append(&o, &c, 1);
+        strbuf_add(&o, &c, 1);
         i++;
     }
     return o.p;
@@ -731,9 +709,9 @@ static int load_decoder(Tokenizer *t, const cJSON *d, const char *path, int dept
  * alphabet if every character belongs to it, else the spelling's own UTF-8
  * bytes (HF's ByteLevel decoder does the same). */
 static void set_token(Tokenizer *t, int id, const char *s, size_t n) {
-    t->piece_off[id] = (uint32_t)buf_append(&t->pieces, s, n);
+    t->piece_off[id] = (uint32_t)strbuf_add(&t->pieces, s, n);
     t->piece_len[id] = (uint32_t)n;
-    buf_append(&t->pieces, "", 1); /* each spelling is NUL-terminated for id_to_piece */
+    strbuf_add(&t->pieces, "", 1); /* each spelling is NUL-terminated for id_to_piece */
     size_t start = t->bytes.n;
     const uint8_t *u = (const uint8_t *)s;
     int all = 1;
@@ -745,12 +723,12 @@ static void set_token(Tokenizer *t, int id, const char *s, size_t n) {
             break;
         }
         uint8_t b = (uint8_t)t->cp_byte[cp];
-        buf_append(&t->bytes, &b, 1);
+        strbuf_add(&t->bytes, &b, 1);
         i += (size_t)l;
     }
     if (!all) {
         t->bytes.n = start;
-        buf_append(&t->bytes, s, n);
+        strbuf_add(&t->bytes, s, n);
     }
     t->bytes_off[id] = (uint32_t)start;
     t->bytes_len[id] = (uint32_t)(t->bytes.n - start);
@@ -815,7 +793,7 @@ static int load_added(Tokenizer *t, const cJSON *list) {
         int nerr = 0;
         char *norm = normalized ? normalize(t, (const uint8_t *)s, n, &nl, &nerr) : NULL;
         if (nerr) return -1;
-        a.off = (uint32_t)buf_append(&m->text, norm ? norm : s, nl);
+        a.off = (uint32_t)strbuf_add(&m->text, norm ? norm : s, nl);
         a.len = (uint32_t)nl;
         a.first = nl ? (uint8_t)m->text.p[a.off] : 0;
         free(norm);
@@ -829,7 +807,7 @@ static int load_added(Tokenizer *t, const cJSON *list) {
 }
 
 /* One merge "left right" (or ["left", "right"]) -> rank. */
-static int load_merge(Tokenizer *t, const cJSON *e, int rank, Buf *tmp) {
+static int load_merge(Tokenizer *t, const cJSON *e, int rank, StrBuf *tmp) {
     const char *a, *b;
     size_t na, nb;
     if (cJSON_IsString(e)) {
@@ -853,8 +831,8 @@ static int load_merge(Tokenizer *t, const cJSON *e, int rank, Buf *tmp) {
     int ia = strmap_get(&t->vocab, t->pieces.p, a, na);
     int ib = strmap_get(&t->vocab, t->pieces.p, b, nb);
     tmp->n = 0;
-    buf_append(tmp, a, na);
-    buf_append(tmp, b, nb);
+    strbuf_add(tmp, a, na);
+    strbuf_add(tmp, b, nb);
     int im = strmap_get(&t->vocab, t->pieces.p, tmp->p, tmp->n);
     if (ia < 0 || ib < 0 || im < 0) {
         const char *missing = ia < 0 ? "left part" : ib < 0 ? "right part" : "merged token";
@@ -930,7 +908,7 @@ static int load_model(Tokenizer *t, const cJSON *model, const cJSON *added) {
         if (t->piece_len[id] != NO_ID) {
             log_debug("%s: model.vocab: id %ld is given to both '%s' and '%s'; keeping the first", t->what, id,
                       t->pieces.p + t->piece_off[id], e->string);
-            uint32_t off = (uint32_t)buf_append(&t->pieces, e->string, len);
+            uint32_t off = (uint32_t)strbuf_add(&t->pieces, e->string, len);
             strmap_put(&t->vocab, t->pieces.p, off, (uint32_t)len, (int)id);
             continue;
         }
@@ -966,7 +944,7 @@ static int load_model(Tokenizer *t, const cJSON *model, const cJSON *added) {
         t->byte_id[b] = (uint32_t)bid;
     }
     pairmap_init(&t->merges, (size_t)cJSON_GetArraySize(merges));
-    Buf tmp = {0};
+    StrBuf tmp = {0};
     int rank = 0, rc = 0;
     cJSON_ArrayForEach(e, merges) {
         if ((rc = load_merge(t, e, rank++, &tmp))) break;
@@ -1032,9 +1010,9 @@ int tokenizer_load_from_model(Tokenizer **out, const char *model_path) {
         return ERR("%s: %s; --model must be an HF model directory (with tokenizer.json) or a tokenizer.json file",
                    model_path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-        Buf p = {0};
-        buf_str(&p, model_path);
-        buf_str(&p, "/tokenizer.json");
+        StrBuf p = {0};
+        strbuf_cat(&p, model_path);
+        strbuf_cat(&p, "/tokenizer.json");
         int rc = 0;
         if (stat(p.p, &st))
             rc = ERR("%s: no tokenizer.json in this directory; an HF model directory must hold tokenizer.json "

@@ -56,12 +56,8 @@ int rundir_open(RunDir *r, const char *dir, const cJSON *config, int writer, lon
     if (!writer) return 0;
     if (mkdir_p(r->ckpt_dir)) return -1;
     char *cfg_path = join(dir, "config.json");
-    char *text = cJSON_Print(config);
-    size_t tl = strlen(text);
-    text = xrealloc(text, tl + 2);
-    text[tl] = '\n';
-    text[tl + 1] = '\0';
-    int rc = file_write_atomic(cfg_path, text, tl + 1);
+    char *text = json_print_text(config);
+    int rc = file_write_atomic(cfg_path, text, strlen(text));
     free(text);
     free(cfg_path);
     if (rc) return -1;
