@@ -25,6 +25,7 @@ static inline float fast_expf(float x) {
     const float ln2_lo = 1.42860682030941723e-6f; /* ln 2 - ln2_hi */
     const float round_magic = 12582912.0f;        /* 1.5 * 2^23: adding it rounds to an integer */
     float xc = x < -87.33f ? -87.33f : (x > 88.0f ? 88.0f : x);
+    xc = x == x ? xc : 0.0f; /* NaN: compute anything finite, return x below */
     float t = xc * log2e + round_magic;
     float n = t - round_magic;
     float r = xc - n * ln2_hi;
@@ -37,7 +38,7 @@ static inline float fast_expf(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* n in [-126, 127] */
     float scale;
     memcpy(&scale, &bits, sizeof(scale));
     float y = p * scale;

@@ -18,7 +18,11 @@ check 'ls "$WORK"/prefix/lib*/cmake/grpo/grpoConfig.cmake > /dev/null 2>&1' "CMa
 "$WORK/prefix/bin/grpo" version > "$WORK/version.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "grpo 0.1.0" "$WORK/version.log"' "installed grpo does not run: $(cat "$WORK/version.log")"
-cmake -S "$SRC/tests/install_consumer" -B "$WORK/consumer" -DCMAKE_PREFIX_PATH="$WORK/prefix" > "$WORK/consumer.log" 2>&1 &&
+# A sanitizer build of libgrpo needs a sanitizer build of its users.
+SAN=""
+ldd "$GRPO" 2>/dev/null | grep -q libasan && SAN="-fsanitize=address,undefined"
+cmake -S "$SRC/tests/install_consumer" -B "$WORK/consumer" -DCMAKE_PREFIX_PATH="$WORK/prefix" \
+    -DCMAKE_C_FLAGS="$SAN" > "$WORK/consumer.log" 2>&1 &&
   cmake --build "$WORK/consumer" >> "$WORK/consumer.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "consumer build failed: $(tail -8 "$WORK/consumer.log")"
