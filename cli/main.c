@@ -8,15 +8,15 @@
 
 static const CliCommand commands[] = {
     {"sft", "supervised next-token training (pretraining, cold start, distillation)", cmd_sft},
-    {"config", "check a job config and print the effective config", cmd_config},
-    {"version", "print the version and the libraries in use", cmd_version},
+    {"generate", "sample completions of a prompt (the rollout engine)", cmd_generate},
+    {"score", "per-token log-probs of a completion given a prompt (JSON)", cmd_score},
     {"reward", "score saved completions (JSONL) with a config's reward functions", cmd_reward},
     {"init", "write a seeded random model (HF directory or .h5 checkpoint)", cmd_init},
     {"convert", "convert between an HF model directory and an HDF5 checkpoint", cmd_convert},
     {"tokenize", "print the token ids of a text (JSON array)", cmd_tokenize},
     {"detokenize", "print the text of token ids", cmd_detokenize},
-    {"generate", "sample completions of a prompt (the rollout engine)", cmd_generate},
-    {"score", "per-token log-probs of a completion given a prompt (JSON)", cmd_score},
+    {"config", "check a job config and print the effective config", cmd_config},
+    {"version", "print the version and the libraries in use", cmd_version},
 };
 static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
 
