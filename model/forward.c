@@ -67,6 +67,7 @@ int acts_init(Acts *a, const ModelConfig *cfg, int max_tokens, int max_keys, int
     a->n_slots = training && !recompute ? d.L : 1;
     const size_t N = (size_t)max_tokens, S = (size_t)a->n_slots;
     const int nt = omp_get_max_threads();
+    a->n_threads = nt;
     size_t t = 0;
     a->x = falloc((training ? (size_t)(d.L + 1) : 1) * N * d.C, &t);
     a->hn1 = falloc(S * N * d.C, &t);
@@ -222,6 +223,10 @@ static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a,
 
 static int check_batch(const Acts *a, const Batch *b, const KVStore *kv) {
     const ModelConfig *c = &a->cfg;
+    if (omp_get_max_threads() > a->n_threads)
+        return ERR("forward: the workspace was sized for %d threads but %d are active; re-create it after raising "
+                   "the thread count",
+                   a->n_threads, omp_get_max_threads());
     if (b->n_seqs <= 0 || b->n_tokens <= 0) return ERR("forward: empty batch");
     if (b->n_tokens > a->max_tokens)
         return ERR("forward: %d tokens exceed the workspace's %d; use smaller micro-batches", b->n_tokens,
@@ -338,6 +343,7 @@ static void layer_backward(const ModelConfig *cfg, const LayerParams *p, LayerPa
 void model_backward(Model *m, Acts *a, const Batch *batch, const int *targets, const float *wlp, const float *went,
                     float *logp, float *ent) {
     ASSERT(a->training && m->grads);
+    ASSERT(omp_get_max_threads() <= a->n_threads); /* per-thread scratch size */
     ASSERT(batch->n_tokens == a->n_tokens);
     Dims d = dims_of(&m->cfg);
     const int N = batch->n_tokens;

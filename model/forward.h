@@ -79,7 +79,8 @@ typedef struct {
     size_t attn_per_thread;
     float *rope_cos, *rope_sin; /* (max_keys, HD/2) */
     LMHead lm;
-    size_t bytes; /* total allocated */
+    size_t bytes;  /* total allocated */
+    int n_threads; /* per-thread scratch was sized for this many OpenMP threads */
 } Acts;
 
 /* Allocates a workspace for calls of up to max_tokens tokens whose
@@ -96,7 +97,9 @@ size_t acts_bytes(const Acts *a);
  * the new tokens' keys/values are written to the store first (rollout);
  * without, keys and values are read from the batch itself (training).
  * Fails (no crash) if the batch exceeds the workspace or a position exceeds
- * max_keys, or a token id is outside the vocabulary. */
+ * max_keys, a token id is outside the vocabulary, or more OpenMP threads
+ * are active than the workspace was sized for (re-create it after raising
+ * the thread count). */
 int model_forward(const Model *m, Acts *a, const Batch *batch, KVStore *kv);
 
 /* After model_forward: per-token log-probs of targets and entropies

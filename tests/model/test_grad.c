@@ -9,6 +9,7 @@
  * qk-norm, tied and untied) with J = sum wlp*logp + went*ent.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -369,8 +370,35 @@ static void test_model(const char *name, const char *type, int nkv, int hd, int 
     model_free(&m);
 }
 
+/* A workspace sized for fewer threads than are active refuses to run
+ * instead of overflowing its per-thread scratch. */
+static void test_thread_guard(void) {
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.model_type, sizeof(cfg.model_type), "llama");
+    cfg.vocab_size = 20, cfg.hidden_size = 8, cfg.num_hidden_layers = 1, cfg.num_attention_heads = 2;
+    cfg.num_key_value_heads = 1, cfg.head_dim = 4, cfg.intermediate_size = 8, cfg.max_position_embeddings = 16;
+    cfg.rope_theta = 1e4, cfg.rms_norm_eps = 1e-6, cfg.initializer_range = 0.1;
+    Model m;
+    model_init(&m, &cfg);
+    int before = omp_get_max_threads();
+    omp_set_num_threads(1);
+    Acts a;
+    acts_init(&a, &cfg, 8, 8, 1, 0);
+    omp_set_num_threads(2);
+    int tokens[3] = {1, 2, 3}, starts[2] = {0, 3};
+    Batch b = {1, 3, tokens, starts, NULL, NULL, NULL, NULL};
+    int rc = model_forward(&m, &a, &b, NULL);
+    TEST_CHECK(rc == -1 && strstr(err_msg(), "threads"), "forward with more threads than sized: rc %d, %s", rc,
+               err_msg());
+    omp_set_num_threads(before);
+    acts_free(&a);
+    model_free(&m);
+}
+
 int main(void) {
     rng_init(&g_rng, 1234, 0, 0, 0);
+    test_thread_guard();
     test_rmsnorm();
     test_headnorm();
     test_swiglu();
