@@ -25,21 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_shapes.h"
 #include "common/common.h"
 #include "common/rng.h"
 #include "model/kernels.h"
 #include "model/model.h"
 #include "rollout/rollout.h"
 
-typedef struct {
-    const char *name;
-    int V, C, L, NH, NKV, F; /* F: MLP width */
-} Shape;
-
-static const Shape shapes[] = {
-    {"small", 256, 256, 4, 8, 4, 688},
-    {"big", 8192, 512, 8, 8, 2, 1408},
-};
 
 /* Read bandwidth in GB/s: the best of 8 parallel sums over 1 GiB. Each
  * thread keeps 64 independent partial sums, so the loop is bound by
@@ -138,17 +130,10 @@ int main(int argc, char **argv) {
     printf("| shape | params | weights MiB | b1 bound tok/s | decode b1 tok/s | %% of bound | decode g16 tok/s | "
            "g16 / b1 | decode 8x16 tok/s | prefill tok/s (8x128) | KV MiB (8x16) |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
-        const Shape *sh = &shapes[s];
+    for (size_t s = 0; s < N_BENCH_SHAPES; s++) {
+        const Shape *sh = &bench_shapes[s];
         if (strcmp(which, "all") && strcmp(which, sh->name)) continue;
-        ModelConfig cfg;
-        memset(&cfg, 0, sizeof(cfg));
-        snprintf(cfg.model_type, sizeof(cfg.model_type), "llama");
-        snprintf(cfg.architecture, sizeof(cfg.architecture), "LlamaForCausalLM");
-        cfg.vocab_size = sh->V, cfg.hidden_size = sh->C, cfg.num_hidden_layers = sh->L;
-        cfg.num_attention_heads = sh->NH, cfg.num_key_value_heads = sh->NKV, cfg.head_dim = sh->C / sh->NH;
-        cfg.intermediate_size = sh->F, cfg.max_position_embeddings = 1024, cfg.rope_theta = 10000;
-        cfg.rms_norm_eps = 1e-6, cfg.tie_word_embeddings = 1, cfg.initializer_range = 0.02, cfg.bos_token_id = -1;
+        ModelConfig cfg = bench_shape_config(sh);
         Model m;
         if (model_init(&m, &cfg)) FATAL("%s", err_msg());
         model_init_random(&m, 1);
