@@ -68,16 +68,10 @@ static int is_section(const CfgField *s, size_t n, const char *path) {
 static int unknown_key(const char *origin, const CfgField *s, size_t n, const char *prefix, const char *key) {
     char **names;
     size_t k = names_under(s, n, prefix, &names);
-    char list[1024] = {0};
-    size_t off = 0;
-    for (size_t i = 0; i < k && off < sizeof(list) - 2; i++)
-        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", names[i]);
-    const char *near = nearest_word(key, (const char *const *)names, k);
-    if (near)
-        err_set("%s: %s%s%s: unknown key; did you mean '%s'? valid keys here: %s", origin, prefix, prefix[0] ? "." : "",
-                key, near, list);
-    else
-        err_set("%s: %s%s%s: unknown key; valid keys here: %s", origin, prefix, prefix[0] ? "." : "", key, list);
+    char list[1024], hint[256];
+    join_words(list, sizeof(list), (const char *const *)names, k);
+    did_you_mean(hint, sizeof(hint), key, (const char *const *)names, k);
+    err_set("%s: %s%s%s: unknown key; %svalid keys here: %s", origin, prefix, prefix[0] ? "." : "", key, hint, list);
     names_free(names, k);
     return -1;
 }
@@ -190,12 +184,10 @@ static int enum_error(const char *origin, const CfgField *f, const char *v) {
     const char *opts[32];
     size_t k = 0;
     for (char *t = strtok(buf, "|"); t && k < 32; t = strtok(NULL, "|")) opts[k++] = t;
-    const char *near = nearest_word(v, opts, k);
-    char list[512] = {0};
-    size_t off = 0;
-    for (size_t i = 0; i < k; i++) off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", opts[i]);
-    if (near) return ERR("%s: %s: '%s' is not valid; did you mean '%s'? choices: %s", origin, f->path, v, near, list);
-    return ERR("%s: %s: '%s' is not valid; choices: %s", origin, f->path, v, list);
+    char list[512], hint[256];
+    join_words(list, sizeof(list), opts, k);
+    did_you_mean(hint, sizeof(hint), v, opts, k);
+    return ERR("%s: %s: '%s' is not valid; %schoices: %s", origin, f->path, v, hint, list);
 }
 
 static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin) {

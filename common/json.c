@@ -88,21 +88,34 @@ const char *nearest_word(const char *word, const char *const *choices, size_t n)
     return best_d <= limit ? best : NULL;
 }
 
+void join_words(char *buf, size_t cap, const char *const *words, size_t n) {
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off + 1 < cap; i++) {
+        int w = snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", words[i]);
+        if (w < 0) break;
+        off += (size_t)w;
+    }
+}
+
+void did_you_mean(char *buf, size_t cap, const char *word, const char *const *choices, size_t n) {
+    const char *near = nearest_word(word, choices, n);
+    if (near)
+        snprintf(buf, cap, "did you mean '%s'? ", near);
+    else
+        buf[0] = '\0';
+}
+
 int json_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n_allowed) {
     if (!cJSON_IsObject(obj)) return ERR("%s: expected a JSON object", path[0] ? path : "(root)");
     for (const cJSON *it = obj->child; it; it = it->next) {
         int ok = 0;
         for (size_t i = 0; i < n_allowed && !ok; i++) ok = strcmp(it->string, allowed[i]) == 0;
         if (ok) continue;
-        char list[1024] = {0};
-        size_t off = 0;
-        for (size_t i = 0; i < n_allowed && off < sizeof(list) - 2; i++)
-            off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", allowed[i]);
-        const char *near = nearest_word(it->string, allowed, n_allowed);
-        if (near)
-            return ERR("%s%s%s: unknown key; did you mean '%s'? valid keys: %s", path, path[0] ? "." : "",
-                       it->string, near, list);
-        return ERR("%s%s%s: unknown key; valid keys: %s", path, path[0] ? "." : "", it->string, list);
+        char list[1024], hint[256];
+        join_words(list, sizeof(list), allowed, n_allowed);
+        did_you_mean(hint, sizeof(hint), it->string, allowed, n_allowed);
+        return ERR("%s%s%s: unknown key; %svalid keys: %s", path, path[0] ? "." : "", it->string, hint, list);
     }
     return 0;
 }

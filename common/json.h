@@ -28,6 +28,14 @@ size_t edit_distance(const char *a, const char *b);
  * close enough to be a plausible typo. */
 const char *nearest_word(const char *word, const char *const *choices, size_t n);
 
+/* Joins n words with ", " into buf (cap bytes, always NUL-terminated; a
+ * list too long for buf is cut). */
+void join_words(char *buf, size_t cap, const char *const *words, size_t n);
+
+/* "did you mean 'x'? " for the entry of choices nearest to word
+ * (nearest_word), or "" when none is close; written to buf (cap bytes). */
+void did_you_mean(char *buf, size_t cap, const char *word, const char *const *choices, size_t n);
+
 /* Fails with "PATH.key: unknown key; did you mean 'x'? valid keys: a, b, c"
  * if obj has a key outside `allowed`. path may be "" for the root. */
 int json_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n_allowed);

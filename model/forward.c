@@ -95,8 +95,7 @@ int acts_init(Acts *a, const ModelConfig *cfg, int max_tokens, int max_keys, int
         a->dhf = falloc(N * d.C, &t);
     }
     a->norm_scratch = falloc((size_t)nt * (d.C > d.HD ? d.C : d.HD), &t);
-    int keys_for_scratch = max_keys;
-    a->attn_per_thread = attention_scratch_floats(keys_for_scratch);
+    a->attn_per_thread = attention_scratch_floats(max_keys);
     a->attn_scratch = falloc((size_t)nt * a->attn_per_thread, &t);
     a->rope_cos = falloc((size_t)max_keys * (d.HD / 2), &t);
     a->rope_sin = falloc((size_t)max_keys * (d.HD / 2), &t);
@@ -154,18 +153,26 @@ static AttnLayout layout_of(const Batch *b) {
  * inference all three are the same buffer (updated in place). With
  * skip_down, stops before the MLP's down projection (recompute in
  * backward needs only the saved intermediates). */
+/* out (N, OC) (+)= inp @ w^T (+ bias): the row-stable kernel for rollout
+ * (rowstable: faster at decode's few rows, and each sequence's numbers do
+ * not depend on its batch), OpenBLAS otherwise. */
+static void linear(int rowstable, float *out, int ldo, const float *inp, int ldi, const float *w, const float *bias,
+                   int N, int IC, int OC, int add) {
+    if (rowstable)
+        matmul_forward_rowstable(out, ldo, inp, ldi, w, bias, N, IC, OC, add);
+    else if (add)
+        matmul_forward_add(out, ldo, inp, ldi, w, N, IC, OC); /* callers pass no bias when adding */
+    else
+        matmul_forward(out, ldo, inp, ldi, w, bias, N, IC, OC);
+}
+
 static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a, const Slot *sl, const float *xin,
                           float *x2, float *xout, int N, const Batch *batch, KVStore *kv, int l, int skip_down) {
     Dims d = dims_of(cfg);
     const float eps = (float)cfg->rms_norm_eps;
     rmsnorm_forward(sl->hn1, a->training ? sl->rstd1 : NULL, xin, p->ln1, N, d.C, eps);
-    /* Rollout (a KV store) uses the row-stable matmul: faster at decode's
-     * few rows, and each sequence's numbers do not depend on its batch. */
-    const int rs = kv != NULL;
-    if (rs)
-        matmul_forward_rowstable(sl->qkv, d.QKV, sl->hn1, d.C, p->wqkv, p->bqkv, N, d.C, d.QKV, 0);
-    else
-        matmul_forward(sl->qkv, d.QKV, sl->hn1, d.C, p->wqkv, p->bqkv, N, d.C, d.QKV);
+    const int rs = kv != NULL; /* rollout */
+    linear(rs, sl->qkv, d.QKV, sl->hn1, d.C, p->wqkv, p->bqkv, N, d.C, d.QKV, 0);
     if (cfg->qk_norm) {
         const int ldr = d.QD + d.KVD;
         if (a->training) {
@@ -203,22 +210,13 @@ static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a,
     attention_forward(sl->atty, d.QD, a->training ? sl->lse : NULL, sl->qkv, d.QKV, kb, vb, ldkv, &lay, d.NH, d.NKV,
                       d.HD, a->attn_scratch, a->attn_per_thread);
     if (x2 != xin) memcpy(x2, xin, (size_t)N * d.C * sizeof(float));
-    if (rs)
-        matmul_forward_rowstable(x2, d.C, sl->atty, d.QD, p->wo, NULL, N, d.QD, d.C, 1);
-    else
-        matmul_forward_add(x2, d.C, sl->atty, d.QD, p->wo, N, d.QD, d.C);
+    linear(rs, x2, d.C, sl->atty, d.QD, p->wo, NULL, N, d.QD, d.C, 1);
     rmsnorm_forward(sl->hn2, a->training ? sl->rstd2 : NULL, x2, p->ln2, N, d.C, eps);
-    if (rs)
-        matmul_forward_rowstable(sl->gu, 2 * d.F, sl->hn2, d.C, p->wgu, NULL, N, d.C, 2 * d.F, 0);
-    else
-        matmul_forward(sl->gu, 2 * d.F, sl->hn2, d.C, p->wgu, NULL, N, d.C, 2 * d.F);
+    linear(rs, sl->gu, 2 * d.F, sl->hn2, d.C, p->wgu, NULL, N, d.C, 2 * d.F, 0);
     swiglu_forward(sl->hmlp, sl->gu, N, d.F);
     if (skip_down) return;
     if (xout != x2) memcpy(xout, x2, (size_t)N * d.C * sizeof(float));
-    if (rs)
-        matmul_forward_rowstable(xout, d.C, sl->hmlp, d.F, p->wdown, NULL, N, d.F, d.C, 1);
-    else
-        matmul_forward_add(xout, d.C, sl->hmlp, d.F, p->wdown, N, d.F, d.C);
+    linear(rs, xout, d.C, sl->hmlp, d.F, p->wdown, NULL, N, d.F, d.C, 1);
 }
 
 static int check_batch(const Acts *a, const Batch *b, const KVStore *kv) {
