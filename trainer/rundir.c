@@ -92,12 +92,15 @@ int rundir_log(RunDir *r, const cJSON *line) {
     return 0;
 }
 
-char *rundir_checkpoint_path(const RunDir *r, long step) {
-    size_t n = strlen(r->ckpt_dir) + 40;
+/* ckpt_dir/step-N.h5 (caller frees). */
+static char *step_path(const char *ckpt_dir, long step) {
+    size_t n = strlen(ckpt_dir) + 40;
     char *s = xmalloc(n);
-    snprintf(s, n, "%s/step-%ld.h5", r->ckpt_dir, step);
+    snprintf(s, n, "%s/step-%ld.h5", ckpt_dir, step);
     return s;
 }
+
+char *rundir_checkpoint_path(const RunDir *r, long step) { return step_path(r->ckpt_dir, step); }
 
 /* Step numbers of step-N.h5 files in dir, sorted descending. */
 static size_t list_steps(const char *dir, long **out) {
@@ -172,9 +175,7 @@ int rundir_find_resume(const char *dir, char **path) {
     long *steps;
     size_t n = list_steps(ckdir, &steps);
     for (size_t i = 0; i < n && !*path; i++) {
-        size_t len = strlen(ckdir) + 40;
-        char *p = xmalloc(len);
-        snprintf(p, len, "%s/step-%ld.h5", ckdir, steps[i]);
+        char *p = step_path(ckdir, steps[i]);
         if (checkpoint_verify(p) == 0) {
             *path = p;
         } else {

@@ -68,7 +68,7 @@ static size_t seq_len(const SeqSet *s, size_t i) { return s->off[i + 1] - s->off
 static size_t seq_targets(const SeqSet *s, size_t i) {
     size_t len = seq_len(s, i);
     size_t from = (size_t)(s->loss_from[i] > 1 ? s->loss_from[i] : 1);
-    return len > from - 1 ? len - from : 0;
+    return len > from ? len - from : 0;
 }
 
 /* Tokenizes a dataset into sequences of at most max_len tokens. */
@@ -204,8 +204,6 @@ static int same_shape(const ModelConfig *a, const ModelConfig *b) {
            a->intermediate_size == b->intermediate_size && a->tie_word_embeddings == b->tie_word_embeddings &&
            a->attention_bias == b->attention_bias && a->qk_norm == b->qk_norm;
 }
-
-static double now_wall(void) { return now_seconds(); }
 
 /* Mean token loss of an eval set, reduced across ranks. */
 static int evaluate(Model *m, Acts *a, Micro *mb, const SeqSet *ev, long mbs, const Dist *d, double *loss_out) {
@@ -386,9 +384,9 @@ int sft_run(const JobConfig *job, const Dist *d) {
     order.shuffle = job->shuffle;
 
     const long B = job->batch_size;
-    double t_run = now_wall();
+    double t_run = now_seconds();
     for (long step = start_step; step < job->steps; step++) {
-        double t0 = now_wall();
+        double t0 = now_seconds();
         /* the step's sequences, and the global target count that scales the loss */
         size_t step_targets = 0, step_tokens = 0;
         for (long j = 0; j < B; j++) {
@@ -432,7 +430,7 @@ int sft_run(const JobConfig *job, const Dist *d) {
         }
         double lr = lr_at(&sched, step);
         adamw_step(&opt, m.params, m.grads, lr);
-        double dt = now_wall() - t0;
+        double dt = now_seconds() - t0;
         long done_steps = step + 1;
         if (done_steps % job->logging_steps == 0 || done_steps == job->steps) {
             cJSON *line = cJSON_CreateObject();
@@ -443,7 +441,7 @@ int sft_run(const JobConfig *job, const Dist *d) {
             cJSON_AddNumberToObject(line, "tokens", (double)step_tokens);
             cJSON_AddNumberToObject(line, "tokens_per_second", (double)step_tokens / dt);
             cJSON_AddNumberToObject(line, "epoch", (double)((uint64_t)done_steps * (uint64_t)B) / (double)seqs.n);
-            cJSON_AddNumberToObject(line, "elapsed_seconds", now_wall() - t_run);
+            cJSON_AddNumberToObject(line, "elapsed_seconds", now_seconds() - t_run);
             if (d->rank == 0)
                 log_info("step %ld/%ld | loss %.4f | grad_norm %.3f | lr %.3g | %.0f tok/s", done_steps, job->steps,
                          loss, gnorm, lr, (double)step_tokens / dt);
