@@ -30,31 +30,25 @@
 
 static hid_t g_file;
 
-static double *read_doubles(const char *name, size_t *n_out) {
+/* The whole dataset `name` converted to memtype (elem bytes per value). */
+static void *read_dataset(const char *name, hid_t memtype, size_t elem, size_t *n_out) {
     hid_t ds = H5Dopen2(g_file, name, H5P_DEFAULT);
     if (ds < 0) FATAL("fixture lacks dataset %s", name);
     hid_t sp = H5Dget_space(ds);
     hssize_t n = H5Sget_simple_extent_npoints(sp);
-    double *buf = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(double));
-    if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) FATAL("cannot read %s", name);
+    void *buf = xmalloc((size_t)(n > 0 ? n : 1) * elem);
+    if (H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) FATAL("cannot read %s", name);
     H5Sclose(sp);
     H5Dclose(ds);
     if (n_out) *n_out = (size_t)n;
     return buf;
 }
 
-static int *read_ints(const char *name, size_t *n_out) {
-    hid_t ds = H5Dopen2(g_file, name, H5P_DEFAULT);
-    if (ds < 0) FATAL("fixture lacks dataset %s", name);
-    hid_t sp = H5Dget_space(ds);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    int *buf = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
-    if (H5Dread(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) FATAL("cannot read %s", name);
-    H5Sclose(sp);
-    H5Dclose(ds);
-    if (n_out) *n_out = (size_t)n;
-    return buf;
+static double *read_doubles(const char *name, size_t *n_out) {
+    return read_dataset(name, H5T_NATIVE_DOUBLE, sizeof(double), n_out);
 }
+
+static int *read_ints(const char *name, size_t *n_out) { return read_dataset(name, H5T_NATIVE_INT, sizeof(int), n_out); }
 
 static double read_scalar(const char *name) {
     double *v = read_doubles(name, NULL);
