@@ -45,16 +45,6 @@ int fsync_parent_dir(const char *path) {
     return 0;
 }
 
-int fsync_path(const char *path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ERR("cannot open %s to sync it: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc != 0) return ERR("cannot sync %s: %s", path, strerror(e));
-    return 0;
-}
-
 int atomic_open(AtomicFile *f, const char *path) {
     f->path = xstrdup(path);
     f->tmp = atomic_tmp_name(path);

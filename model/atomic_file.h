@@ -37,7 +37,5 @@ void atomic_abort(AtomicFile *f);
 char *atomic_tmp_name(const char *path);
 /* fsyncs the directory holding path (so a rename in it is durable). */
 int fsync_parent_dir(const char *path);
-/* fsyncs the file at path (opened read-only). */
-int fsync_path(const char *path);
 
 #endif

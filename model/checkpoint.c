@@ -750,7 +750,6 @@ static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, f
             if (sp >= 0) H5Sclose(sp);
             if (d >= 0) H5Dclose(d);
         }
-        if (rc) checkpoint_state_free(st);
     }
     H5Gclose(sg);
 

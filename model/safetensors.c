@@ -19,6 +19,7 @@
 
 #include "atomic_file.h"
 #include "common/common.h"
+#include "common/strbuf.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c assumes a little-endian host"
@@ -433,38 +434,21 @@ int safetensors_to_f32(const SafeTensors *st, const StTensor *t, float *out) {
 
 /* ---- writer ---- */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-} Buf;
-
-static void buf_put(Buf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void buf_puts(Buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-
-static void buf_json_string(Buf *b, const char *s) {
-    buf_puts(b, "\"");
+static void put_json_string(StrBuf *b, const char *s) {
+    strbuf_cat(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\', esc[1] = (char)*p, esc[2] = '\0';
-            buf_puts(b, esc);
+            strbuf_cat(b, esc);
         } else if (*p < 0x20) {
             snprintf(esc, sizeof(esc), "\\u%04x", *p);
-            buf_puts(b, esc);
+            strbuf_cat(b, esc);
         } else {
-            buf_put(b, (const char *)p, 1);
+            strbuf_add(b, p, 1);
         }
     }
-    buf_puts(b, "\"");
+    strbuf_cat(b, "\"");
 }
 
 static int cmp_str_ptr(const void *a, const void *b) {
@@ -486,44 +470,44 @@ int safetensors_write(const char *path, const TensorRef *tensors, size_t n, StDt
     free(names);
 
     const size_t es = safetensors_dtype_size(dtype);
-    Buf h = {0};
+    StrBuf h = {0};
     char num[96];
-    buf_puts(&h, "{\"__metadata__\":{\"format\":\"pt\"}");
+    strbuf_cat(&h, "{\"__metadata__\":{\"format\":\"pt\"}");
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
         const TensorRef *t = &tensors[i];
         size_t numel = 1;
         for (int d = 0; d < t->ndim; d++) numel *= (size_t)t->shape[d];
         if (numel != t->numel) {
-            free(h.s);
+            free(h.p);
             return ERR("%s: tensor '%s': shape does not match its %zu elements", path, t->name, t->numel);
         }
-        buf_puts(&h, ",");
-        buf_json_string(&h, t->name);
-        buf_puts(&h, ":{\"dtype\":\"");
-        buf_puts(&h, safetensors_dtype_name(dtype));
-        buf_puts(&h, "\",\"shape\":[");
+        strbuf_cat(&h, ",");
+        put_json_string(&h, t->name);
+        strbuf_cat(&h, ":{\"dtype\":\"");
+        strbuf_cat(&h, safetensors_dtype_name(dtype));
+        strbuf_cat(&h, "\",\"shape\":[");
         for (int d = 0; d < t->ndim; d++) {
             snprintf(num, sizeof(num), "%s%lld", d ? "," : "", (long long)t->shape[d]);
-            buf_puts(&h, num);
+            strbuf_cat(&h, num);
         }
         snprintf(num, sizeof(num), "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
                  (unsigned long long)(off + t->numel * es));
-        buf_puts(&h, num);
+        strbuf_cat(&h, num);
         off += t->numel * es;
     }
-    buf_puts(&h, "}");
-    while (h.len % 8) buf_puts(&h, " ");
+    strbuf_cat(&h, "}");
+    while (h.n % 8) strbuf_cat(&h, " ");
 
     AtomicFile f;
     if (atomic_open(&f, path)) {
-        free(h.s);
+        free(h.p);
         return -1;
     }
     uint8_t len8[8];
-    for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)h.len >> (8 * i));
-    int rc = atomic_write(&f, len8, 8) || atomic_write(&f, h.s, h.len);
-    free(h.s);
+    for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)h.n >> (8 * i));
+    int rc = atomic_write(&f, len8, 8) || atomic_write(&f, h.p, h.n);
+    free(h.p);
     const size_t chunk = 1 << 18;
     uint16_t *tmp = dtype == ST_BF16 ? xmalloc(chunk * sizeof(uint16_t)) : NULL;
     for (size_t i = 0; i < n && !rc; i++) {

@@ -439,24 +439,32 @@ void tokenizer_free(Tokenizer *t) {
 
 /* ---- loading: normalizer ------------------------------------------------- */
 
+typedef int (*LoadFn)(Tokenizer *t, const cJSON *node, const char *path, int depth);
+
+/* A "Sequence" node: loads each element of obj[key] with load at depth 1
+ * (sequences do not nest). With nonempty, an empty list is refused. */
+static int load_sequence(Tokenizer *t, const cJSON *obj, const char *key, const char *path, int nonempty,
+                         LoadFn load) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsArray(list) || (nonempty && cJSON_GetArraySize(list) == 0))
+        return ERR("%s: %s.%s must be %s", t->what, path, key, nonempty ? "a non-empty array" : "an array");
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list) {
+        char sub[112];
+        snprintf(sub, sizeof sub, "%s.%s[%d]", path, key, i++);
+        if (load(t, e, sub, 1)) return -1;
+    }
+    return 0;
+}
+
 static int load_normalizer(Tokenizer *t, const cJSON *n, const char *path, int depth) {
     if (!n || cJSON_IsNull(n)) return 0;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(n, "type");
     if (!cJSON_IsObject(n) || !cJSON_IsString(type))
         return ERR("%s: %s must be null or an object with a string 'type'", t->what, path);
     const char *ty = type->valuestring;
-    if (!strcmp(ty, "Sequence") && depth == 0) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(n, "normalizers");
-        if (!cJSON_IsArray(list)) return ERR("%s: %s.normalizers must be an array", t->what, path);
-        int i = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, list) {
-            char sub[96];
-            snprintf(sub, sizeof sub, "%s.normalizers[%d]", path, i++);
-            if (load_normalizer(t, e, sub, 1)) return -1;
-        }
-        return 0;
-    }
+    if (!strcmp(ty, "Sequence") && depth == 0) return load_sequence(t, n, "normalizers", path, 0, load_normalizer);
     int form = !strcmp(ty, "NFC")    ? NORM_NFC
                : !strcmp(ty, "NFD")  ? NORM_NFD
                : !strcmp(ty, "NFKC") ? NORM_NFKC
@@ -621,18 +629,7 @@ static int load_pre_step(Tokenizer *t, const cJSON *p, const char *path, int dep
     if (!cJSON_IsObject(p) || !cJSON_IsString(type))
         return ERR("%s: %s must be an object with a string 'type'", t->what, path);
     const char *ty = type->valuestring;
-    if (!strcmp(ty, "Sequence") && depth == 0) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(p, "pretokenizers");
-        if (!cJSON_IsArray(list)) return ERR("%s: %s.pretokenizers must be an array", t->what, path);
-        int i = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, list) {
-            char sub[96];
-            snprintf(sub, sizeof sub, "%s.pretokenizers[%d]", path, i++);
-            if (load_pre_step(t, e, sub, 1)) return -1;
-        }
-        return 0;
-    }
+    if (!strcmp(ty, "Sequence") && depth == 0) return load_sequence(t, p, "pretokenizers", path, 0, load_pre_step);
     if (t->n_steps == (int)(sizeof t->step / sizeof t->step[0]))
         return ERR("%s: %s: too many pre-tokenizer steps (at most 8)", t->what, path);
     if (t->n_steps > 0 && t->step[t->n_steps - 1].kind == STEP_BYTELEVEL)
@@ -686,19 +683,8 @@ static int load_decoder(Tokenizer *t, const cJSON *d, const char *path, int dept
     if (!cJSON_IsObject(d) || !cJSON_IsString(type))
         return ERR("%s: %s must be an object with a string 'type'", t->what, path);
     if (!strcmp(type->valuestring, "ByteLevel")) return 0;
-    if (!strcmp(type->valuestring, "Sequence") && depth == 0) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(d, "decoders");
-        if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
-            return ERR("%s: %s.decoders must be a non-empty array", t->what, path);
-        int i = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, list) {
-            char sub[96];
-            snprintf(sub, sizeof sub, "%s.decoders[%d]", path, i++);
-            if (load_decoder(t, e, sub, 1)) return -1;
-        }
-        return 0;
-    }
+    if (!strcmp(type->valuestring, "Sequence") && depth == 0)
+        return load_sequence(t, d, "decoders", path, 1, load_decoder);
     return ERR("%s: %s.type '%s' is not supported; supported decoders: ByteLevel", t->what, path,
                type->valuestring);
 }
@@ -707,8 +693,9 @@ static int load_decoder(Tokenizer *t, const cJSON *d, const char *path, int dept
 
 /* Records id's spelling and the bytes it decodes to: through the byte-level
  * alphabet if every character belongs to it, else the spelling's own UTF-8
- * bytes (HF's ByteLevel decoder does the same). */
-static void set_token(Tokenizer *t, int id, const char *s, size_t n) {
+ * bytes (HF's ByteLevel decoder does the same). Returns 1 in the first case
+ * (a byte-level piece), 0 in the second. */
+static int set_token(Tokenizer *t, int id, const char *s, size_t n) {
     t->piece_off[id] = (uint32_t)strbuf_add(&t->pieces, s, n);
     t->piece_len[id] = (uint32_t)n;
     strbuf_add(&t->pieces, "", 1); /* each spelling is NUL-terminated for id_to_piece */
@@ -732,6 +719,7 @@ static void set_token(Tokenizer *t, int id, const char *s, size_t n) {
     }
     t->bytes_off[id] = (uint32_t)start;
     t->bytes_len[id] = (uint32_t)(t->bytes.n - start);
+    return all;
 }
 
 static int get_id(const cJSON *v, long *out) {
@@ -912,26 +900,11 @@ static int load_model(Tokenizer *t, const cJSON *model, const cJSON *added) {
             strmap_put(&t->vocab, t->pieces.p, off, (uint32_t)len, (int)id);
             continue;
         }
-        set_token(t, (int)id, e->string, len);
+        int byte_level = set_token(t, (int)id, e->string, len);
         strmap_put(&t->vocab, t->pieces.p, t->piece_off[id], (uint32_t)len, (int)id);
-    }
-    if (t->ignore_merges) {
-        /* pieces made only of byte-level characters, keyed by their bytes */
-        for (size_t i = 0; i < n; i++) {
-            if (t->piece_len[i] == NO_ID) continue;
-            const char *p = t->pieces.p + t->piece_off[i];
-            int all = 1;
-            for (size_t k = 0; k < t->piece_len[i];) {
-                uint32_t cp;
-                int l = utf8_char((const uint8_t *)p + k, t->piece_len[i] - k, &cp);
-                if (!l || cp >= 0x144 || t->cp_byte[cp] < 0) {
-                    all = 0;
-                    break;
-                }
-                k += (size_t)l;
-            }
-            if (all) strmap_put(&t->vocab_bytes, t->bytes.p, t->bytes_off[i], t->bytes_len[i], (int)i);
-        }
+        /* ignore_merges: pieces made only of byte-level characters, keyed by their bytes */
+        if (byte_level && t->ignore_merges)
+            strmap_put(&t->vocab_bytes, t->bytes.p, t->bytes_off[id], t->bytes_len[id], (int)id);
     }
     for (int b = 0; b < 256; b++) {
         char u[4];

@@ -196,11 +196,7 @@ static void test_model_only(void) {
 static void copy_file(const char *from, const char *to) {
     size_t n;
     char *b = file_read_all(from, &n);
-    ASSERT(b);
-    FILE *f = fopen(to, "wb");
-    ASSERT(f);
-    fwrite(b, 1, n, f);
-    fclose(f);
+    ASSERT(b && file_write_atomic(to, b, n) == 0);
     free(b);
 }
 

@@ -40,21 +40,12 @@ static char *wp(const char *name) {
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
 static void rm_rf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    ASSERT(f);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_text(const char *path, const char *text) { ASSERT(file_write_atomic(path, text, strlen(text)) == 0); }
 
 static void copy_file(const char *from, const char *to) {
     size_t n;
     char *b = file_read_all(from, &n);
-    ASSERT(b);
-    FILE *f = fopen(to, "wb");
-    ASSERT(f);
-    fwrite(b, 1, n, f);
-    fclose(f);
+    ASSERT(b && file_write_atomic(to, b, n) == 0);
     free(b);
 }
 
