@@ -45,7 +45,8 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-    cJSON *line;  /* the parsed input line (owns the strings below) */
+    cJSON *line;    /* the parsed input line (owns the strings in `in`) */
+    RewardInput in; /* checked when the line was read; points into line */
     long lineno;
 } Pending;
 
@@ -93,10 +94,7 @@ static int input_from_line(const cJSON *obj, const char *where, RewardInput *in)
 static int flush(Ctx *ctx, Pending *p, size_t n) {
     if (n == 0) return 0;
     RewardInput *in = xcalloc(n, sizeof(*in));
-    for (size_t i = 0; i < n; i++) {
-        int rc = input_from_line(p[i].line, "", &in[i]);
-        ASSERT(rc == 0); /* validated when read */
-    }
+    for (size_t i = 0; i < n; i++) in[i] = p[i].in;
     RewardBatch b;
     int rc = reward_set_score(ctx->set, in, n, &b);
     if (rc == 0) {
@@ -221,9 +219,8 @@ int cmd_reward(int argc, char **argv) {
         if (is_blank(buf)) continue;
         char where[600];
         snprintf(where, sizeof(where), "%s:%ld", name, lineno);
-        RewardInput probe;
         cJSON *obj = json_parse_named(buf, (size_t)len, where);
-        if (!obj || input_from_line(obj, where, &probe)) {
+        if (!obj || input_from_line(obj, where, &pend[n_pend].in)) {
             cJSON_Delete(obj);
             if (!skip) {
                 err_prefix("malformed input (use --on-error skip to skip such lines)");

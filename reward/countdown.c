@@ -210,12 +210,10 @@ static int countdown_score(void *state, const RewardInput *in, size_t n, RewardR
     return 0;
 }
 
-static void countdown_destroy(void *state) { free(state); }
-
 const RewardKind reward_kind_countdown = {
     .name = "countdown",
     .pure = 1,
     .create = countdown_create,
     .score = countdown_score,
-    .destroy = countdown_destroy,
+    .destroy = free,
 };

@@ -151,12 +151,10 @@ static int format_score(void *state, const RewardInput *in, size_t n, RewardResu
     return 0;
 }
 
-static void format_destroy(void *state) { free(state); }
-
 const RewardKind reward_kind_format = {
     .name = "format",
     .pure = 1,
     .create = format_create,
     .score = format_score,
-    .destroy = format_destroy,
+    .destroy = free,
 };

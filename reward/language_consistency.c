@@ -186,12 +186,10 @@ static int lang_score(void *state, const RewardInput *in, size_t n, RewardResult
     return 0;
 }
 
-static void lang_destroy(void *state) { free(state); }
-
 const RewardKind reward_kind_language_consistency = {
     .name = "language_consistency",
     .pure = 1,
     .create = lang_create,
     .score = lang_score,
-    .destroy = lang_destroy,
+    .destroy = free,
 };

@@ -136,12 +136,10 @@ static int length_score(void *state, const RewardInput *in, size_t n, RewardResu
     return 0;
 }
 
-static void length_destroy(void *state) { free(state); }
-
 const RewardKind reward_kind_length = {
     .name = "length",
     .pure = 1,
     .create = length_create,
     .score = length_score,
-    .destroy = length_destroy,
+    .destroy = free,
 };

@@ -155,12 +155,10 @@ static int math_score(void *state, const RewardInput *in, size_t n, RewardResult
     return 0;
 }
 
-static void math_destroy(void *state) { free(state); }
-
 const RewardKind reward_kind_math_accuracy = {
     .name = "math_accuracy",
     .pure = 1,
     .create = math_create,
     .score = math_score,
-    .destroy = math_destroy,
+    .destroy = free,
 };

@@ -7,38 +7,19 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "common/common.h"
+#include "common/strbuf.h"
 #include "math_expr.h"
 #include "reward_text.h"
 
-/* ---- a growable string ---- */
+/* ---- building strings (StrBuf) ---- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} Sb;
-
-static void sb_putn(Sb *b, const char *s, size_t n) {
-    if (n > (size_t)PTRDIFF_MAX) FATAL("string slice of %zu bytes", n);
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-static void sb_puts(Sb *b, const char *s) { sb_putn(b, s, strlen(s)); }
-static void sb_putc(Sb *b, char c) { sb_putn(b, &c, 1); }
-static char *sb_done(Sb *b) {
-    if (!b->p) return xstrdup("");
-    return b->p;
-}
+static void sb_putc(StrBuf *b, char c) { strbuf_add(b, &c, 1); }
+static char *sb_done(StrBuf *b) { return b->p ? b->p : xstrdup(""); }
 
 static int starts(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
 
@@ -259,14 +240,14 @@ static int only_words(const char *s, size_t n) {
 }
 
 static char *replace_unicode(const char *s) {
-    Sb b = {0};
+    StrBuf b = {0};
     for (const char *p = s; *p;) {
         int done = 0;
         if ((unsigned char)*p >= 0x80) {
             for (size_t i = 0; i < sizeof(unicode_map) / sizeof(unicode_map[0]) && !done; i++) {
                 size_t n = strlen(unicode_map[i].from);
                 if (!strncmp(p, unicode_map[i].from, n)) {
-                    sb_puts(&b, unicode_map[i].to);
+                    strbuf_cat(&b, unicode_map[i].to);
                     p += n;
                     done = 1;
                 }
@@ -305,7 +286,7 @@ static int digits_outside_text(const char *s) {
  * \lvert \rvert \vert \mid to '|', "{,}" to ",", "\%" to "%", drops '$'. */
 static char *clean_latex(const char *s) {
     int has_digits = digits_outside_text(s);
-    Sb b = {0};
+    StrBuf b = {0};
     for (const char *p = s; *p;) {
         if (starts(p, "{,}")) {
             sb_putc(&b, ',');
@@ -340,7 +321,7 @@ static char *clean_latex(const char *s) {
                 sb_putc(&b, '|');
                 p += 2;
             } else if (c) {
-                sb_putn(&b, p, 2);
+                strbuf_add(&b, p, 2);
                 p += 2;
             } else {
                 p++;
@@ -359,22 +340,22 @@ static char *clean_latex(const char *s) {
             continue;
         }
         if (in_list(p + 1, n, (const char *const[]){"lbrace", "rbrace"}, 2)) {
-            sb_puts(&b, p[1] == 'l' ? "\\{" : "\\}");
+            strbuf_cat(&b, p[1] == 'l' ? "\\{" : "\\}");
             p = q;
             continue;
         }
         if (in_list(p + 1, n, (const char *const[]){"leq", "leqslant"}, 2)) {
-            sb_puts(&b, "\\le ");
+            strbuf_cat(&b, "\\le ");
             p = q;
             continue;
         }
         if (in_list(p + 1, n, (const char *const[]){"geq", "geqslant"}, 2)) {
-            sb_puts(&b, "\\ge ");
+            strbuf_cat(&b, "\\ge ");
             p = q;
             continue;
         }
         if (in_list(p + 1, n, (const char *const[]){"neq"}, 1)) {
-            sb_puts(&b, "\\ne ");
+            strbuf_cat(&b, "\\ne ");
             p = q;
             continue;
         }
@@ -392,7 +373,7 @@ static char *clean_latex(const char *s) {
             /* plain-text commands may hold units; \textbf, \boxed and friends are unwrapped */
             int is_text = in_list(p + 1, n, (const char *const[]){"text", "textrm", "mbox", "mathrm"}, 4);
             if ((len == 2 && !strncmp(cb, "or", 2)) || (len == 3 && !strncmp(cb, "and", 3))) {
-                sb_puts(&b, len == 2 ? " or " : " and ");
+                strbuf_cat(&b, len == 2 ? " or " : " and ");
             } else if (is_text && has_digits && only_words(cb, len) &&
                        !(len == 1 && (cb[0] == 'e' || cb[0] == 'i'))) {
                 sb_putc(&b, ' '); /* units or a remark next to a number, with its power: "\text{cm}^2" */
@@ -401,7 +382,7 @@ static char *clean_latex(const char *s) {
             } else {
                 char *inner = rtext_ndup(cb, len);
                 char *clean = clean_latex(inner);
-                sb_puts(&b, clean);
+                strbuf_cat(&b, clean);
                 free(clean);
                 free(inner);
             }
@@ -409,11 +390,11 @@ static char *clean_latex(const char *s) {
             continue;
         }
         if (in_list(p + 1, n, (const char *const[]){"dfrac", "tfrac", "cfrac"}, 3)) {
-            sb_puts(&b, "\\frac");
+            strbuf_cat(&b, "\\frac");
             p = q;
             continue;
         }
-        sb_putn(&b, p, (size_t)(q - p));
+        strbuf_add(&b, p, (size_t)(q - p));
         p = q;
     }
     return sb_done(&b);
@@ -421,7 +402,7 @@ static char *clean_latex(const char *s) {
 
 /* Removes "^\circ" leftovers ("^{}" or a trailing '^') and "**" bold. */
 static char *drop_marks(const char *s) {
-    Sb b = {0};
+    StrBuf b = {0};
     for (const char *p = s; *p;) {
         if (starts(p, "^{}")) {
             p += 3;
@@ -443,7 +424,7 @@ static char *drop_marks(const char *s) {
 
 /* Collapses runs of spaces and trims. */
 static char *squeeze(const char *s) {
-    Sb b = {0};
+    StrBuf b = {0};
     int space = 0;
     for (const char *p = s; *p; p++) {
         if (*p == ' ') {
@@ -520,7 +501,7 @@ static char *fix_number(const char *s) {
             while (isdigit((unsigned char)*q)) q++;
         }
         if (groups && !*q) {
-            Sb b = {0};
+            StrBuf b = {0};
             for (const char *c = s; *c; c++)
                 if (*c != sep) sb_putc(&b, *c);
             return sb_done(&b);
@@ -536,13 +517,13 @@ static char *fix_number(const char *s) {
             const char *d1 = n2 + 1, *d2 = d1;
             while (isdigit((unsigned char)*d2)) d2++;
             if (d2 > d1 && !*d2) {
-                Sb b = {0};
-                sb_putn(&b, s, (size_t)(a - s));
-                sb_puts(&b, "\\frac{");
-                sb_putn(&b, n1, (size_t)(n2 - n1));
-                sb_puts(&b, "}{");
-                sb_putn(&b, d1, (size_t)(d2 - d1));
-                sb_puts(&b, "}");
+                StrBuf b = {0};
+                strbuf_add(&b, s, (size_t)(a - s));
+                strbuf_cat(&b, "\\frac{");
+                strbuf_add(&b, n1, (size_t)(n2 - n1));
+                strbuf_cat(&b, "}{");
+                strbuf_add(&b, d1, (size_t)(d2 - d1));
+                strbuf_cat(&b, "}");
                 return sb_done(&b);
             }
         }
@@ -968,10 +949,10 @@ static void expand_pm(Parts *p) {
             continue;
         }
         for (int sign = 0; sign < 2; sign++) {
-            Sb b = {0};
-            sb_putn(&b, s, (size_t)(pm - s));
+            StrBuf b = {0};
+            strbuf_add(&b, s, (size_t)(pm - s));
             sb_putc(&b, sign ? '-' : '+');
-            sb_puts(&b, pm + 3);
+            strbuf_cat(&b, pm + 3);
             out.part[out.n++] = sb_done(&b);
         }
         free(s);

@@ -82,22 +82,19 @@ static int plugin_create(const cJSON *params, const char *path, void **state) {
             plugin_destroy(pl);
             return -1;
         }
-        pl->api = api;
-        *state = pl;
-        return 0;
-    }
-    char *json = cJSON_PrintUnformatted(own);
-    cJSON_Delete(own);
-    char err[1024] = {0};
-    int rc = api->create(json, &pl->state, err, sizeof(err));
-    free(json);
-    if (rc) {
-        err[sizeof(err) - 1] = '\0';
-        ERR("%s: plugin '%s' rejected its parameters: %s", path, api->name ? api->name : sym,
-            err[0] ? err : "(no message)");
-        dlclose(pl->handle);
-        free(pl);
-        return -1;
+    } else {
+        char *json = cJSON_PrintUnformatted(own);
+        cJSON_Delete(own);
+        char err[1024] = {0};
+        int rc = api->create(json, &pl->state, err, sizeof(err));
+        free(json);
+        if (rc) {
+            err[sizeof(err) - 1] = '\0';
+            ERR("%s: plugin '%s' rejected its parameters: %s", path, api->name ? api->name : sym,
+                err[0] ? err : "(no message)");
+            plugin_destroy(pl); /* pl->api is not set yet: the plugin's destroy is not called */
+            return -1;
+        }
     }
     pl->api = api;
     *state = pl;

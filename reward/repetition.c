@@ -97,12 +97,10 @@ static int rep_score(void *state, const RewardInput *in, size_t n, RewardResult 
     return 0;
 }
 
-static void rep_destroy(void *state) { free(state); }
-
 const RewardKind reward_kind_repetition = {
     .name = "repetition",
     .pure = 1,
     .create = rep_create,
     .score = rep_score,
-    .destroy = rep_destroy,
+    .destroy = free,
 };

@@ -60,33 +60,22 @@ struct RewardSet {
     char path[128]; /* config location of the array, e.g. "rewards" */
 };
 
-/* "math_accuracy, countdown, ..." into buf. */
-static void kind_list(char *buf, size_t cap) {
-    size_t off = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n_kinds && off + 2 < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", kinds[i]->name);
-}
-
 /* Makes one function of the set from its config object (path "rewards[i]"). */
 static int func_init(RewardFunc *f, const cJSON *obj, const char *path) {
     if (!cJSON_IsObject(obj))
         return ERR("%s: expected an object like {\"name\": \"math_accuracy\", \"weight\": 1.0}", path);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "name");
+    const char *names[sizeof(kinds) / sizeof(kinds[0])];
+    for (size_t i = 0; i < n_kinds; i++) names[i] = kinds[i]->name;
     char list[512];
-    kind_list(list, sizeof(list));
+    join_words(list, sizeof(list), names, n_kinds);
     if (!name) return ERR("%s.name: missing; valid names: %s", path, list);
     if (!cJSON_IsString(name)) return ERR("%s.name: expected a string; valid names: %s", path, list);
     const RewardKind *kind = reward_kind_find(name->valuestring);
     if (!kind) {
-        const char *names[64];
-        size_t k = n_kinds < 64 ? n_kinds : 64;
-        for (size_t i = 0; i < k; i++) names[i] = kinds[i]->name;
-        const char *near = nearest_word(name->valuestring, names, k);
-        if (near)
-            return ERR("%s.name: unknown reward '%s'; did you mean '%s'? valid names: %s", path, name->valuestring,
-                       near, list);
-        return ERR("%s.name: unknown reward '%s'; valid names: %s", path, name->valuestring, list);
+        char hint[128];
+        did_you_mean(hint, sizeof(hint), name->valuestring, names, n_kinds);
+        return ERR("%s.name: unknown reward '%s'; %svalid names: %s", path, name->valuestring, hint, list);
     }
     double weight = 1.0;
     if (json_get_double(obj, path, "weight", -1e6, 1e6, &weight)) return -1;

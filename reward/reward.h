@@ -66,7 +66,8 @@ typedef struct {
  *   external process), never for a bad completion: that is a low score or
  *   "no score". If pure, score() is a thread-safe function of (state, input)
  *   and the set may call it concurrently with n = 1 from several threads.
- * destroy: frees state (called also when state is NULL). */
+ * destroy: frees state (called also when state is NULL); plain `free` when
+ *   the state is one malloc'd block. */
 typedef struct {
     const char *name;
     int pure;
