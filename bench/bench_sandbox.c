@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
     /* The plain baselines: the same programs, no sandbox. */
     char dir[] = "/tmp/grpo-bench-sandbox-XXXXXX";
     if (!mkdtemp(dir)) return 1;
-    char py_path[256], c_path[256], bin_path[256], cmd[1024];
+    char py_path[256], c_path[256], bin_path[256];
     snprintf(py_path, sizeof(py_path), "%s/main.py", dir);
     snprintf(c_path, sizeof(c_path), "%s/main.c", dir);
     snprintf(bin_path, sizeof(bin_path), "%s/main", dir);
@@ -120,14 +120,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_sandbox: %s\n", err_msg());
         return 1;
     }
-    snprintf(cmd, sizeof(cmd), "%s -O2 -pipe -o %s %s", cfg.cc, bin_path, c_path);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench_sandbox: cannot compile the baseline with %s\n", cfg.cc);
-        return 1;
-    }
     char *py_argv[] = {cfg.python, "-I", "-B", py_path, NULL};
     char *c_argv[] = {bin_path, NULL};
     char *cc_argv[] = {cfg.cc, "-O2", "-pipe", "-o", bin_path, c_path, "-lm", NULL};
+    plain_runs(cc_argv, 1); /* the baseline binary (exits with a message if it does not compile) */
 
     printf("grpo-sandbox benchmark: mode %s, layers %s\n", sandbox_pool_mode(pool1), sandbox_pool_layers(pool1));
     printf("%d runs per line; overhead = ms per run minus a plain posix_spawn+wait of the same program\n"

@@ -31,6 +31,7 @@
 #include "common/common.h"
 #include "common/json.h"
 #include "reward.h"
+#include "reward_text.h"
 #include "sandbox.h"
 
 enum { LANG_AUTO = -1 }; /* CodeReward.language: this, or a SandboxLang */
@@ -42,7 +43,6 @@ typedef struct {
     double no_code_score;
     char tests_key[64];
     SandboxPool *pool;
-    size_t counts[SANDBOX_N_VERDICTS + 1]; /* + no_code */
 } CodeReward;
 
 #define N_TOKEN_HEX 32
@@ -167,10 +167,7 @@ static char *last_code_block(const char *text, int want, SandboxLang *lang) {
                     int ok = want == LANG_AUTO ? open_lang >= 0 : (open_lang == want || open_lang == -2);
                     if (ok) {
                         free(best);
-                        size_t n = (size_t)(line - open_body);
-                        best = xmalloc(n + 1);
-                        memcpy(best, open_body, n);
-                        best[n] = '\0';
+                        best = rtext_ndup(open_body, (size_t)(line - open_body));
                         *lang = want == LANG_AUTO ? (SandboxLang)open_lang : (SandboxLang)want;
                     }
                     open_body = NULL;
@@ -571,12 +568,11 @@ static int code_score(void *state, const RewardInput *in, size_t n, RewardResult
     size_t batch_counts[SANDBOX_N_VERDICTS + 1] = {0};
     for (size_t i = 0; rc == 0 && i < n; i++) {
         Item *it = &items[i];
+        out[i].diag = cJSON_CreateObject();
         if (it->state == 0) {
-            out[i].diag = cJSON_CreateObject();
             cJSON_AddStringToObject(out[i].diag, "error", it->why);
             continue;
         }
-        out[i].diag = cJSON_CreateObject();
         if (it->state == 1) {
             out[i].has_score = 1;
             out[i].score = c->no_code_score;
@@ -599,10 +595,9 @@ static int code_score(void *state, const RewardInput *in, size_t n, RewardResult
         else out[i].score = j.total ? (double)j.passed / (double)j.total : 0.0;
     }
     if (rc == 0) {
-        char line[512];
+        char line[512] = "";
         size_t off = 0;
         for (int v = 0; v <= SANDBOX_N_VERDICTS; v++) {
-            c->counts[v] += batch_counts[v];
             if (batch_counts[v] && off < sizeof(line))
                 off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%zu",
                                         v == SANDBOX_N_VERDICTS ? "no_code" : sandbox_verdict_name((SandboxVerdict)v),

@@ -29,6 +29,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
+#include "reward_text.h"
 #include "sandbox_wire.h"
 
 extern char **environ;
@@ -433,13 +434,6 @@ static int parse_run(const char *val, size_t vlen, SandboxRun *r) {
     return 0;
 }
 
-static char *dup_blob(const char *v, size_t n) {
-    char *s = xmalloc(n + 1);
-    memcpy(s, v, n);
-    s[n] = '\0';
-    return s;
-}
-
 /* Parses the helper's response into r. Fails on a malformed message. */
 static int parse_response(const char *buf, size_t len, SandboxResult *r, char *mode, size_t mode_cap, char *layers,
                           size_t layers_cap) {
@@ -451,7 +445,7 @@ static int parse_response(const char *buf, size_t len, SandboxResult *r, char *m
     SandboxRun *cur = NULL;
     while ((rc = wire_next(buf, len, &pos, key, &val, &vlen)) == 1) {
         if (!strcmp(key, "version")) {
-            if (vlen != 1 || val[0] != SANDBOX_WIRE_VERSION[0])
+            if (vlen != strlen(SANDBOX_WIRE_VERSION) || memcmp(val, SANDBOX_WIRE_VERSION, vlen))
                 return ERR("the grpo-sandbox helper speaks another wire version; reinstall grpo so libgrpo and "
                            "the helper match");
         } else if (!strcmp(key, "mode")) {
@@ -460,7 +454,7 @@ static int parse_response(const char *buf, size_t len, SandboxResult *r, char *m
             if (layers) snprintf(layers, layers_cap, "%.*s", (int)vlen, val);
         } else if (!strcmp(key, "error")) {
             free(r->error);
-            r->error = dup_blob(val, vlen);
+            r->error = rtext_ndup(val, vlen);
         } else if (!strcmp(key, "compile")) {
             r->has_compile = 1;
             cur = &r->compile;
@@ -475,11 +469,11 @@ static int parse_response(const char *buf, size_t len, SandboxResult *r, char *m
             if (parse_run(val, vlen, cur)) return ERR("malformed run record from the sandbox helper");
         } else if (!strcmp(key, "stdout") && cur) {
             free(cur->out);
-            cur->out = dup_blob(val, vlen);
+            cur->out = rtext_ndup(val, vlen);
             cur->out_len = vlen;
         } else if ((!strcmp(key, "stderr") || !strcmp(key, "compile.stderr")) && cur) {
             free(cur->err);
-            cur->err = dup_blob(val, vlen);
+            cur->err = rtext_ndup(val, vlen);
             cur->err_len = vlen;
         } else if (!strcmp(key, "end")) {
             saw_end = 1;
@@ -492,12 +486,12 @@ static int parse_response(const char *buf, size_t len, SandboxResult *r, char *m
     if (!saw_end) return ERR("the sandbox helper's response is truncated (it died?)");
     /* Every run carries out/err, even empty. */
     for (size_t i = 0; i < r->n_runs; i++) {
-        if (!r->runs[i].out) r->runs[i].out = dup_blob("", 0);
-        if (!r->runs[i].err) r->runs[i].err = dup_blob("", 0);
+        if (!r->runs[i].out) r->runs[i].out = xstrdup("");
+        if (!r->runs[i].err) r->runs[i].err = xstrdup("");
     }
     if (r->has_compile) {
-        if (!r->compile.out) r->compile.out = dup_blob("", 0);
-        if (!r->compile.err) r->compile.err = dup_blob("", 0);
+        if (!r->compile.out) r->compile.out = xstrdup("");
+        if (!r->compile.err) r->compile.err = xstrdup("");
     }
     return 0;
 }
@@ -698,6 +692,7 @@ SandboxPool *sandbox_pool_new(const SandboxConfig *cfg, int workers, const Sandb
         char mode[16] = {0}, layers[512] = {0};
         run_job(p, &p->slots[0], p->mode, &job, &r, mode, sizeof(mode), layers, sizeof(layers));
         const char *what = l == SANDBOX_LANG_C ? cfg->cc : cfg->python;
+        int bad = 1;
         if (r.error) {
             ERR("sandbox: the start-up probe (%s, %s) failed: %s", sandbox_lang_name(l), what, r.error);
         } else if (r.has_compile && r.compile.status != SANDBOX_RUN_OK) {
@@ -706,9 +701,9 @@ SandboxPool *sandbox_pool_new(const SandboxConfig *cfg, int workers, const Sandb
         } else if (r.n_runs != 1 || r.runs[0].status != SANDBOX_RUN_OK || strcmp(r.runs[0].out, "ok\n")) {
             ERR("sandbox: the start-up probe could not run a trivial %s program (%s) inside the sandbox: %.300s",
                 sandbox_lang_name(l), what, r.n_runs ? r.runs[0].err : "no run");
+        } else {
+            bad = 0;
         }
-        int bad = r.error || (r.has_compile && r.compile.status != SANDBOX_RUN_OK) || r.n_runs != 1 ||
-                  r.runs[0].status != SANDBOX_RUN_OK || strcmp(r.runs[0].out, "ok\n");
         sandbox_result_free(&r);
         if (bad) goto fail;
         for (int m = 1; m < 4; m++)

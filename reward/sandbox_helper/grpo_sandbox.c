@@ -335,16 +335,9 @@ static int parse_request(const char *buf, size_t len, Request *rq) {
 static int write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, long uid, long gid) {
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) return fail("create %s", name);
-    const char *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            close(fd);
-            return fail("write %s", name);
-        }
-        p += w;
-        len -= (size_t)w;
+    if (wire_write_all(fd, data, len) != 0) {
+        close(fd);
+        return fail("write %s", name);
     }
     if (uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0) {
         close(fd);
@@ -509,23 +502,19 @@ static int build_root(const Request *rq, uid_t uid, gid_t gid) {
         if (mirror_top(top[i])) return -1;
 
     if (mkdir(ROOT "/etc", 0755) != 0) return fail("mkdir etc");
-    static const char *const etc_files[] = {"ld.so.cache", "ld.so.conf", "localtime"};
-    for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++) {
+    /* Read-only binds of the host's files (dir 0) and directories (dir 1) that are there. */
+    static const struct {
+        const char *name;
+        int dir;
+    } etc[] = {{"ld.so.cache", 0}, {"ld.so.conf", 0}, {"localtime", 0}, {"ld.so.conf.d", 1}, {"alternatives", 1}};
+    for (size_t i = 0; i < sizeof(etc) / sizeof(etc[0]); i++) {
         char src[64], dst[64];
         struct stat st;
-        snprintf(src, sizeof(src), "/etc/%s", etc_files[i]);
-        snprintf(dst, sizeof(dst), ROOT "/etc/%s", etc_files[i]);
-        if (stat(src, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (touch(dst, 0644) || bind_ro(src, dst)) return -1;
-    }
-    static const char *const etc_dirs[] = {"ld.so.conf.d", "alternatives"};
-    for (size_t i = 0; i < sizeof(etc_dirs) / sizeof(etc_dirs[0]); i++) {
-        char src[64], dst[64];
-        struct stat st;
-        snprintf(src, sizeof(src), "/etc/%s", etc_dirs[i]);
-        snprintf(dst, sizeof(dst), ROOT "/etc/%s", etc_dirs[i]);
-        if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-        if (mkdir(dst, 0755) != 0 || bind_ro(src, dst)) return fail("bind %s", src);
+        snprintf(src, sizeof(src), "/etc/%s", etc[i].name);
+        snprintf(dst, sizeof(dst), ROOT "/etc/%s", etc[i].name);
+        if (stat(src, &st) != 0 || !(etc[i].dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode))) continue;
+        if (etc[i].dir ? mkdir(dst, 0755) != 0 : touch(dst, 0644) != 0) return fail("make %s", dst);
+        if (bind_ro(src, dst)) return -1;
     }
     int etcfd = open(ROOT "/etc", O_DIRECTORY | O_CLOEXEC);
     if (etcfd < 0) return fail("open etc");
@@ -894,15 +883,10 @@ static void run_one(const Request *rq, int mode, const Limits *lim, char *const 
         snprintf(o->error, sizeof(o->error), "memfd_create: %s", strerror(errno));
         return;
     }
-    size_t off = 0;
-    while (off < input_len) {
-        ssize_t w = write(in_fd, input + off, input_len - off);
-        if (w <= 0 && errno != EINTR) {
-            snprintf(o->error, sizeof(o->error), "write stdin: %s", strerror(errno));
-            close(in_fd);
-            return;
-        }
-        if (w > 0) off += (size_t)w;
+    if (wire_write_all(in_fd, input, input_len) != 0) {
+        snprintf(o->error, sizeof(o->error), "write stdin: %s", strerror(errno));
+        close(in_fd);
+        return;
     }
     lseek(in_fd, 0, SEEK_SET);
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(rep, O_CLOEXEC)) {

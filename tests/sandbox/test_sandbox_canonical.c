@@ -35,6 +35,9 @@ static const char *const sum_out[] = {"3\n", "0\n", "6000000000\n", "0\n"};
 static const char *const rev_in[] = {"hello world\n", "a b c\nx y\n", "single\n"};
 static const char *const rev_out[] = {"world hello\n", "c b a\ny x\n", "single\n"};
 
+static cJSON *sum_tests(void) { return example_cases(sum_in, sum_out, 4); }
+static cJSON *rev_tests(void) { return example_cases(rev_in, rev_out, 3); }
+
 /* ---- problem 3: is_prime (assert-style) ---- */
 static const char *const prime_py_tests =
     "assert not is_prime(0)\nassert not is_prime(1)\nassert is_prime(2)\nassert is_prime(3)\n"
@@ -46,31 +49,31 @@ static const char *const prime_c_tests =
 static void build(void) {
     /* a + b */
     add("sum py correct", fenced("python", "a, b = map(int, input().split())\nprint(a + b)"),
-        example_cases(sum_in, sum_out, 4), "passed", 1.0);
+        sum_tests(), "passed", 1.0);
     add("sum py wrong (a - b)", fenced("python", "a, b = map(int, input().split())\nprint(a - b)"),
-        example_cases(sum_in, sum_out, 4), "failed", 0.25);
+        sum_tests(), "failed", 0.25);
     add("sum c correct",
         fenced("c", "#include <stdio.h>\nint main(void) { long long a, b; if (scanf(\"%lld %lld\", &a, &b) != 2) "
                     "return 1; printf(\"%lld\\n\", a + b); return 0; }"),
-        example_cases(sum_in, sum_out, 4), "passed", 1.0);
+        sum_tests(), "passed", 1.0);
     add("sum c wrong (32-bit overflow)",
         fenced("c", "#include <stdio.h>\nint main(void) { int a, b; if (scanf(\"%d %d\", &a, &b) != 2) return 1; "
                     "printf(\"%d\\n\", a + b); return 0; }"),
-        example_cases(sum_in, sum_out, 4), "failed", 0.75);
+        sum_tests(), "failed", 0.75);
     /* reverse words */
     add("rev py correct",
         fenced("python", "import sys\nfor line in sys.stdin.read().splitlines():\n    print(' '.join(reversed(line.split())))"),
-        example_cases(rev_in, rev_out, 3), "passed", 1.0);
+        rev_tests(), "passed", 1.0);
     add("rev py wrong (reverses characters)",
         fenced("python", "import sys\nfor line in sys.stdin.read().splitlines():\n    print(line[::-1])"),
-        example_cases(rev_in, rev_out, 3), "failed", 1.0 / 3.0);
+        rev_tests(), "failed", 1.0 / 3.0);
     add("rev py trailing spaces and CRLF still pass",
         fenced("python", "import sys\nfor line in sys.stdin.read().splitlines():\n    "
                          "sys.stdout.write(' '.join(reversed(line.split())) + '   \\r\\n')\nprint()\nprint()"),
-        example_cases(rev_in, rev_out, 3), "passed", 1.0);
+        rev_tests(), "passed", 1.0);
     add("rev py wrong (leading space is not trimmed)",
         fenced("python", "import sys\nfor line in sys.stdin.read().splitlines():\n    print(' ' + ' '.join(reversed(line.split())))"),
-        example_cases(rev_in, rev_out, 3), "failed", 0.0);
+        rev_tests(), "failed", 0.0);
     /* is_prime, assert-style */
     add("prime py correct",
         fenced("python", "def is_prime(n):\n    if n < 2:\n        return False\n    i = 2\n    while i * i <= n:\n"
@@ -119,38 +122,38 @@ static void build(void) {
         fenced("c", "#include <unistd.h>\nint is_prime(long n) { _exit(0); }"), example_asserts(prime_c_tests), "failed",
         0.0);
     /* Other verdicts. */
-    add("py syntax error", fenced("python", "def f(:\n  pass"), example_cases(sum_in, sum_out, 4), "compile_error", 0.0);
-    add("py indentation error", fenced("python", "if True:\nprint(1)"), example_cases(sum_in, sum_out, 4),
+    add("py syntax error", fenced("python", "def f(:\n  pass"), sum_tests(), "compile_error", 0.0);
+    add("py indentation error", fenced("python", "if True:\nprint(1)"), sum_tests(),
         "compile_error", 0.0);
-    add("c compile error", fenced("c", "int main(void) { return undefined_name; }"), example_cases(sum_in, sum_out, 4),
+    add("c compile error", fenced("c", "int main(void) { return undefined_name; }"), sum_tests(),
         "compile_error", 0.0);
-    add("py runtime error (ZeroDivisionError)", fenced("python", "print(1 // 0)"), example_cases(sum_in, sum_out, 4),
+    add("py runtime error (ZeroDivisionError)", fenced("python", "print(1 // 0)"), sum_tests(),
         "runtime_error", 0.0);
-    add("c runtime error (exit 3)", fenced("c", "int main(void) { return 3; }"), example_cases(sum_in, sum_out, 4),
+    add("c runtime error (exit 3)", fenced("c", "int main(void) { return 3; }"), sum_tests(),
         "runtime_error", 0.0);
     add("py assert-style exception that is not an assertion",
         fenced("python", "def is_prime(n):\n    raise ValueError('nope')"), example_asserts(prime_py_tests),
         "runtime_error", 0.0);
-    add("py time limit", fenced("python", "while True:\n    pass"), example_cases(sum_in, sum_out, 4), "time_limit", 0.0);
+    add("py time limit", fenced("python", "while True:\n    pass"), sum_tests(), "time_limit", 0.0);
     add("py second case too slow",
         fenced("python", "import time\na, b = map(int, input().split())\nif a < 0: time.sleep(30)\nprint(a + b)"),
-        example_cases(sum_in, sum_out, 4), "time_limit", 0.25);
+        sum_tests(), "time_limit", 0.25);
     /* Extraction. */
     add("last block wins",
         xstrdup("First try:\n```python\nprint(0)\n```\nBetter:\n```python\na, b = map(int, input().split())\n"
                 "print(a + b)\n```\n"),
-        example_cases(sum_in, sum_out, 4), "passed", 1.0);
+        sum_tests(), "passed", 1.0);
     add("a later cpp block is ignored",
         xstrdup("```python\na, b = map(int, input().split())\nprint(a + b)\n```\nAlso in C++:\n```cpp\nint main(){}\n```\n"),
-        example_cases(sum_in, sum_out, 4), "passed", 1.0);
-    add("unterminated block is not code", xstrdup("```python\nprint(3)\n"), example_cases(sum_in, sum_out, 4), "no_code",
+        sum_tests(), "passed", 1.0);
+    add("unterminated block is not code", xstrdup("```python\nprint(3)\n"), sum_tests(), "no_code",
         0.0);
-    add("no code at all", xstrdup("The answer is 3."), example_cases(sum_in, sum_out, 4), "no_code", 0.0);
+    add("no code at all", xstrdup("The answer is 3."), sum_tests(), "no_code", 0.0);
     {
-        cJSON *ex = example_cases(sum_in, sum_out, 4);
+        cJSON *ex = sum_tests();
         cJSON_AddStringToObject(ex, "language", "c");
         add("example says c, completion is python", fenced("python", "print(3)"), ex, "no_code", 0.0);
-        ex = example_cases(sum_in, sum_out, 4);
+        ex = sum_tests();
         cJSON_AddStringToObject(ex, "language", "python");
         add("example says python, unlabelled block",
             xstrdup("```\na, b = map(int, input().split())\nprint(a + b)\n```"), ex, "passed", 1.0);

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 
 #include "../test.h"
+#include "common/strbuf.h"
 #include "hostile_corpus.h"
 #include "sandbox_test.h"
 
@@ -140,17 +141,7 @@ static void setup_listeners(void) {
 }
 
 /* Appends one line per entry of the canary dir: path, mode, size, mtime, content. */
-static char *g_snap;
-static size_t g_snap_len, g_snap_cap;
-static void snap_add(const char *s) {
-    size_t n = strlen(s);
-    if (g_snap_len + n + 1 > g_snap_cap) {
-        g_snap_cap = (g_snap_len + n + 1) * 2;
-        g_snap = xrealloc(g_snap, g_snap_cap);
-    }
-    memcpy(g_snap + g_snap_len, s, n + 1);
-    g_snap_len += n;
-}
+static StrBuf g_snap;
 
 static int snap_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
     (void)type;
@@ -158,35 +149,34 @@ static int snap_entry(const char *path, const struct stat *st, int type, struct 
     char line[600];
     snprintf(line, sizeof(line), "%s %o %lld %lld.%09ld %lu\n", path, st->st_mode, (long long)st->st_size,
              (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec, (unsigned long)st->st_ino);
-    snap_add(line);
+    strbuf_cat(&g_snap, line);
     if (S_ISREG(st->st_mode)) {
         char *text = file_read_all(path, NULL);
-        snap_add(text ? text : "(unreadable)");
-        snap_add("\n");
+        strbuf_cat(&g_snap, text ? text : "(unreadable)");
+        strbuf_cat(&g_snap, "\n");
         free(text);
     }
     return 0;
 }
 
 static char *snapshot(void) {
-    g_snap = NULL;
-    g_snap_len = g_snap_cap = 0;
-    snap_add("");
+    g_snap = (StrBuf){0};
+    strbuf_cat(&g_snap, "");
     nftw(canary_dir, snap_entry, 16, FTW_PHYS);
     const char *files[] = {etc_canary, "/etc/passwd", "/etc/hosts", "/etc/group"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         struct stat st;
         if (lstat(files[i], &st) == 0) snap_entry(files[i], &st, 0, NULL);
-        else snap_add("(missing)\n");
+        else strbuf_cat(&g_snap, "(missing)\n");
     }
     struct stat st;
     char p[256];
     snprintf(p, sizeof(p), "%s.new", etc_canary);
-    snap_add(lstat(p, &st) == 0 ? "etc.new exists\n" : "");
+    strbuf_cat(&g_snap, lstat(p, &st) == 0 ? "etc.new exists\n" : "");
     snprintf(p, sizeof(p), "%s.moved", etc_canary);
-    snap_add(lstat(p, &st) == 0 ? "etc.moved exists\n" : "");
-    snap_add(lstat(usr_new, &st) == 0 ? "usr.new exists\n" : "");
-    return g_snap;
+    strbuf_cat(&g_snap, lstat(p, &st) == 0 ? "etc.moved exists\n" : "");
+    strbuf_cat(&g_snap, lstat(usr_new, &st) == 0 ? "usr.new exists\n" : "");
+    return g_snap.p;
 }
 
 /* Processes of the watched uids, killed and counted (they must not exist). */

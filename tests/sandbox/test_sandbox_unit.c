@@ -76,46 +76,47 @@ static void test_wire(void) {
     }
 }
 
-static int write_text(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return -1;
-    ssize_t w = write(fd, text, strlen(text));
-    close(fd);
-    return w == (ssize_t)strlen(text) ? 0 : -1;
+/* dir + "/" + rel into out (PATH_BUF bytes); returns out. */
+#define PATH_BUF 1024
+static char *path_in(char *out, const char *dir, const char *rel) {
+    if ((size_t)snprintf(out, PATH_BUF, "%s/%s", dir, rel) >= PATH_BUF) {
+        fprintf(stderr, "FAIL: path too long: %s/%s\n", dir, rel);
+        exit(1);
+    }
+    return out;
+}
+
+static void mkdir_in(const char *dir, const char *rel) {
+    char p[PATH_BUF];
+    mkdir(path_in(p, dir, rel), 0755);
+}
+
+static void write_in(const char *dir, const char *rel, const char *text) {
+    char p[PATH_BUF];
+    file_write_atomic(path_in(p, dir, rel), text, strlen(text));
 }
 
 static void test_remove_tree(void) {
     char base[] = "/tmp/grpo-sbx-unit-XXXXXX";
     TEST_CHECK(mkdtemp(base) != NULL, "mkdtemp");
-    char canary[512], victim[512], p[1024];
-    snprintf(canary, sizeof(canary), "%s/canary", base);
-    snprintf(victim, sizeof(victim), "%s/victim", base);
+    char canary[PATH_BUF], victim[PATH_BUF], p[PATH_BUF], target[PATH_BUF];
+    path_in(canary, base, "canary");
+    path_in(victim, base, "victim");
     mkdir(canary, 0755);
-    snprintf(p, sizeof(p), "%s/keep.txt", canary);
-    write_text(p, "precious\n");
+    write_in(canary, "keep.txt", "precious\n");
     mkdir(victim, 0755);
     /* Symlinks to the canary directory and file, at several depths. */
-    snprintf(p, sizeof(p), "%s/link-dir", victim);
-    TEST_CHECK(symlink(canary, p) == 0, "symlink");
-    snprintf(p, sizeof(p), "%s/a", victim);
-    mkdir(p, 0755);
-    snprintf(p, sizeof(p), "%s/a/link-file", victim);
-    char target[600];
-    snprintf(target, sizeof(target), "%s/keep.txt", canary);
-    TEST_CHECK(symlink(target, p) == 0, "symlink");
-    snprintf(p, sizeof(p), "%s/a/b", victim);
-    mkdir(p, 0755);
-    snprintf(p, sizeof(p), "%s/a/b/file", victim);
-    write_text(p, "x");
+    TEST_CHECK(symlink(canary, path_in(p, victim, "link-dir")) == 0, "symlink");
+    mkdir_in(victim, "a");
+    TEST_CHECK(symlink(path_in(target, canary, "keep.txt"), path_in(p, victim, "a/link-file")) == 0, "symlink");
+    mkdir_in(victim, "a/b");
+    write_in(victim, "a/b/file", "x");
     /* An unreadable directory and a deep chain (deeper than PATH_MAX allows by name). */
-    snprintf(p, sizeof(p), "%s/locked", victim);
-    mkdir(p, 0755);
-    snprintf(target, sizeof(target), "%s/locked/f", victim);
-    write_text(target, "y");
-    chmod(p, 0);
-    snprintf(p, sizeof(p), "%s/deep", victim);
-    mkdir(p, 0755);
-    int fd = open(p, O_RDONLY | O_DIRECTORY);
+    mkdir_in(victim, "locked");
+    write_in(victim, "locked/f", "y");
+    chmod(path_in(p, victim, "locked"), 0);
+    mkdir_in(victim, "deep");
+    int fd = open(path_in(p, victim, "deep"), O_RDONLY | O_DIRECTORY);
     for (int i = 0; i < 3000 && fd >= 0; i++) {
         mkdirat(fd, "dddddddddd", 0755);
         int next = openat(fd, "dddddddddd", O_RDONLY | O_DIRECTORY);
@@ -126,8 +127,7 @@ static void test_remove_tree(void) {
     TEST_CHECK(sandbox_remove_tree(victim) == 0, "remove_tree: %s", err_msg());
     struct stat st;
     TEST_CHECK(lstat(victim, &st) != 0 && errno == ENOENT, "victim removed");
-    snprintf(p, sizeof(p), "%s/keep.txt", canary);
-    char *kept = file_read_all(p, NULL);
+    char *kept = file_read_all(path_in(p, canary, "keep.txt"), NULL);
     TEST_CHECK(kept && !strcmp(kept, "precious\n"), "canary file intact through symlinks");
     free(kept);
     TEST_CHECK(sandbox_remove_tree(victim) == 0, "removing a missing path is success");
