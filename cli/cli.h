@@ -7,6 +7,9 @@
 #ifndef GRPO_CLI_H
 #define GRPO_CLI_H
 
+#include "model/model.h"
+#include "model/tokenizer.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 typedef struct {
@@ -34,5 +37,11 @@ int cli_wants_help(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "grpo <cmd>: <err_msg()>"; returns EXIT_FAIL. */
 int cli_fail(const char *cmd);
+/* Loads `--model path` (an HF directory or a grpo checkpoint) into *m and
+ * its tokenizer.json into *tok, for subcommand cmd (named in the error when
+ * the model has no tokenizer). On failure nothing is left allocated, *tok
+ * is NULL and err_msg() says why; on success free with tokenizer_free and
+ * model_free. */
+int cli_load_model(const char *cmd, const char *path, Model *m, Tokenizer **tok);
 
 #endif

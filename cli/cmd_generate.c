@@ -13,8 +13,6 @@
 #include "cli.h"
 #include "common/common.h"
 #include "data/template.h"
-#include "model/hf.h"
-#include "model/tokenizer.h"
 #include "rollout/rollout.h"
 
 #define MAX_STOP 32
@@ -214,19 +212,11 @@ int cmd_generate(int argc, char **argv) {
     if (tmpl && template_check(tmpl)) return cli_usage_error("generate", "--template: %s", err_msg());
 
     Model m;
-    ModelFiles files = {0};
-    if (model_load_any(model_path, &m, &files)) return cli_fail("generate");
+    Tokenizer *tok;
+    if (cli_load_model("generate", model_path, &m, &tok)) return cli_fail("generate");
     int rcode = EXIT_FAIL;
-    Tokenizer *tok = NULL;
     RolloutWorker *w = NULL;
     char *text = NULL;
-    size_t tlen;
-    const char *tj = model_files_get(&files, "tokenizer.json", &tlen);
-    if (!tj) {
-        ERR("%s has no tokenizer.json; generate needs the model's tokenizer", model_path);
-        goto out;
-    }
-    if (tokenizer_load_from_string(&tok, tj, tlen, model_path)) goto out;
     if (tmpl && template_render(tmpl, prompt, &text)) goto out;
     if (rollout_worker_init(&w, &m, tok)) goto out;
     RolloutPrompt p = {text ? text : prompt, NULL, 0, 0};
@@ -248,7 +238,6 @@ out:
     rollout_worker_free(w);
     tokenizer_free(tok);
     free(text);
-    model_files_free(&files);
     model_free(&m);
     return rcode;
 }

@@ -11,8 +11,6 @@
 #include "cli.h"
 #include "common/common.h"
 #include "data/template.h"
-#include "model/hf.h"
-#include "model/tokenizer.h"
 #include "rollout/rollout.h"
 
 static void usage(FILE *f) {
@@ -67,20 +65,12 @@ int cmd_score(int argc, char **argv) {
     if (tmpl && template_check(tmpl)) return cli_usage_error("score", "--template: %s", err_msg());
 
     Model m;
-    ModelFiles files = {0};
-    if (model_load_any(model_path, &m, &files)) return cli_fail("score");
+    Tokenizer *tok;
+    if (cli_load_model("score", model_path, &m, &tok)) return cli_fail("score");
     int rcode = EXIT_FAIL;
-    Tokenizer *tok = NULL;
     char *text = NULL;
     TokenIds pids = {0}, cids = {0};
     float *lp = NULL;
-    size_t tlen;
-    const char *tj = model_files_get(&files, "tokenizer.json", &tlen);
-    if (!tj) {
-        ERR("%s has no tokenizer.json; score needs the model's tokenizer", model_path);
-        goto out;
-    }
-    if (tokenizer_load_from_string(&tok, tj, tlen, model_path)) goto out;
     if (tmpl && template_render(tmpl, prompt, &text)) goto out;
     const char *pt = text ? text : prompt;
     if (tokenizer_encode(tok, pt, strlen(pt), 1, &pids) ||
@@ -114,7 +104,6 @@ out:
     token_ids_free(&cids);
     tokenizer_free(tok);
     free(text);
-    model_files_free(&files);
     model_free(&m);
     return rcode;
 }

@@ -58,7 +58,6 @@ static void scores(float *S, int lds, const float *Q, int ldq, const float *k, i
  * target_clones compiles AVX-512, AVX2 and baseline versions, picked at
  * load time. */
 #define ATTN_LANES 16
-#define ATTN_MAX_GROUP 64 /* query heads per kv head attend_heads handles */
 typedef float AttnV16 __attribute__((vector_size(64)));
 typedef float AttnV16u __attribute__((vector_size(64), aligned(4))); /* unaligned loads */
 typedef float AttnV8 __attribute__((vector_size(32)));
@@ -97,10 +96,9 @@ __attribute__((always_inline)) static inline AttnV4 attn_hsum4(AttnV16 a, AttnV1
     return __builtin_shufflevector(w, w, 0, 2, 4, 6) + __builtin_shufflevector(w, w, 1, 3, 5, 7);
 }
 
-/* Query heads h0 .. h0+nh-1 (nh <= ATTN_MAX_GROUP, all on kv head offset
- * koff) of one query row against its plen + nown keys. o, lse, q: the
- * row's output (heads of HD), log-sum-exp (NH per row, may be NULL) and
- * query. S: nh * nk floats. */
+/* Query heads h0 .. h0+nh-1 (all on kv head offset koff) of one query row
+ * against its plen + nown keys. o, lse, q: the row's output (heads of HD),
+ * log-sum-exp (NH per row, may be NULL) and query. S: nh * nk floats. */
 __attribute__((target_clones("avx512f", "arch=haswell", "default"))) static void
 attend_heads(float *o, float *lse, const float *q, const float *k, const float *v, int ldkv, const SeqView *s, int nown,
              int h0, int nh, int koff, int HD, float scale, float *S) {
@@ -130,7 +128,8 @@ attend_heads(float *o, float *lse, const float *q, const float *k, const float *
             for (int t = 0; t < nj; t++) S[(size_t)h * nk + j + t] = scale * r[t];
         }
     }
-    float inv[ATTN_MAX_GROUP];
+    /* S becomes the probabilities p[h][j], normalised once here rather than
+     * once per 16 columns below */
     for (int h = 0; h < nh; h++) {
         float *Sh = S + (size_t)h * nk, mx = -INFINITY, sum = 0.0f;
         for (int j = 0; j < nk; j++) mx = Sh[j] > mx ? Sh[j] : mx;
@@ -138,7 +137,8 @@ attend_heads(float *o, float *lse, const float *q, const float *k, const float *
             Sh[j] = fast_expf(Sh[j] - mx);
             sum += Sh[j];
         }
-        inv[h] = 1.0f / sum;
+        const float inv = 1.0f / sum;
+        for (int j = 0; j < nk; j++) Sh[j] *= inv;
         if (lse) lse[h0 + h] = mx + logf(sum);
     }
     /* o[h][d] = sum over keys j, in order, of p[h][j] v[j][d]; 16 columns of
@@ -151,7 +151,7 @@ attend_heads(float *o, float *lse, const float *q, const float *k, const float *
             for (int j = 0; j < nk; j++) {
                 if (j + PD < nk) __builtin_prefetch(v + key_row(s, j + PD) * ldkv + koff + d);
                 AttnV16 vv = attn_load(v + key_row(s, j) * ldkv + koff + d, n);
-                for (int h = 0; h < nb; h++) acc[h] += (S[(size_t)(hb + h) * nk + j] * inv[hb + h]) * vv;
+                for (int h = 0; h < nb; h++) acc[h] += S[(size_t)(hb + h) * nk + j] * vv;
             }
             for (int h = 0; h < nb; h++) memcpy(o + (size_t)(h0 + hb + h) * HD + d, &acc[h], (size_t)n * sizeof(float));
         }
@@ -163,7 +163,7 @@ void attention_forward(float *out, int ldo, float *lse, const float *q, int ldq,
                        size_t scratch_per_thread) {
     const int B = lay->n_seqs, hpg = NH / NKV;
     const float scale = 1.0f / sqrtf((float)HD);
-    int decode = hpg <= ATTN_MAX_GROUP; /* attend_heads' scratch: hpg x keys floats */
+    int decode = 1; /* attend_heads' scratch: hpg x keys floats */
     for (int b = 0; b < B && decode; b++) {
         SeqView s = seq_view(lay, b);
         decode = s.nq == 1 && (size_t)hpg * (size_t)(s.plen + s.past + 1) <= scratch_per_thread;

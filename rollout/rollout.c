@@ -309,11 +309,11 @@ int rollout_generate(RolloutWorker *w, const RolloutConfig *c, uint32_t step, co
     int rc = -1;
     int *base = xmalloc((size_t)n * sizeof(int)), *maxnew = xmalloc((size_t)n * sizeof(int));
     Seq *seqs = xcalloc((size_t)NS, sizeof(Seq));
-    int cap = NS > n ? NS : n;
-    int *tokens = NULL, *seq_start = xmalloc((size_t)(cap + 1) * sizeof(int));
-    int *prow = xmalloc((size_t)cap * sizeof(int));
-    int *plen = xmalloc((size_t)cap * sizeof(int)), *orow = xmalloc((size_t)cap * sizeof(int));
-    int *opast = xmalloc((size_t)cap * sizeof(int)), *rows = xmalloc((size_t)cap * sizeof(int));
+    /* per-forward arrays: one entry per sequence (NS >= n prompts) */
+    int *tokens = NULL, *seq_start = xmalloc((size_t)(NS + 1) * sizeof(int));
+    int *prow = xmalloc((size_t)NS * sizeof(int));
+    int *plen = xmalloc((size_t)NS * sizeof(int)), *orow = xmalloc((size_t)NS * sizeof(int));
+    int *opast = xmalloc((size_t)NS * sizeof(int)), *rows = xmalloc((size_t)NS * sizeof(int));
     int *active = xmalloc((size_t)NS * sizeof(int)), *job_seq = xmalloc((size_t)NS * sizeof(int));
     int *job_row = xmalloc((size_t)NS * sizeof(int));
 
@@ -334,12 +334,9 @@ int rollout_generate(RolloutWorker *w, const RolloutConfig *c, uint32_t step, co
     }
     int chunk = longest > PREFILL_TOKENS ? longest : PREFILL_TOKENS;
     if ((size_t)chunk > sum_prompt) chunk = (int)sum_prompt;
-    if (total_rows > INT_MAX) {
-        ERR("rollout: the KV store would need %zu rows; use fewer prompts per call", total_rows);
-        goto done;
-    }
-    if (ensure_buffers(w, total_rows, chunk > NS ? chunk : NS, max_keys, NS)) goto done;
-    tokens = xmalloc((size_t)(chunk > NS ? chunk : NS) * sizeof(int));
+    const int max_tokens = chunk > NS ? chunk : NS; /* a prefill chunk or one decode step */
+    if (ensure_buffers(w, total_rows, max_tokens, max_keys, NS)) goto done;
+    tokens = xmalloc((size_t)max_tokens * sizeof(int));
     w->st.kv_bytes = rollout_kv_bytes(cfg, (size_t)w->kv.rows);
     w->st.workspace_bytes = acts_bytes(&w->acts) + (size_t)w->logit_rows * V * sizeof(float);
 

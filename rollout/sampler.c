@@ -122,17 +122,17 @@ static void nucleus(Sampler *s, float thr, float top_p, float *wstar, int *tie_e
     for (int i = 0; i < V; i++)
         if (w[i] >= thr && w[i] > 0.0f && (int)wkey(w[i]) == kb) s->idx[n++] = i;
     memset(bm + klo, 0, (size_t)(khi + 1 - klo) * sizeof(double));
-    tl_w = w;
-    qsort(s->idx, (size_t)n, sizeof(int), by_weight_desc);
-    int last = n > 0 ? s->idx[0] : 0;
-    for (int j = 0; j < n && (j == 0 || before < target); j++) {
-        last = s->idx[j];
-        before += w[last];
-    }
     if (n == 0) { /* only by rounding: keep every candidate */
         *wstar = 0.0f;
         *tie_end = V;
         return;
+    }
+    tl_w = w;
+    qsort(s->idx, (size_t)n, sizeof(int), by_weight_desc);
+    int last = s->idx[0];
+    for (int j = 0; j < n && (j == 0 || before < target); j++) {
+        last = s->idx[j];
+        before += w[last];
     }
     *wstar = w[last];
     *tie_end = last + 1;
