@@ -37,6 +37,11 @@ int cli_wants_help(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "grpo <cmd>: <err_msg()>"; returns EXIT_FAIL. */
 int cli_fail(const char *cmd);
+/* Parses `CONFIG.json [--set key.path=value ...]` for the job commands:
+ * *config gets the one config path, *sets (caller frees the array, not the
+ * strings, which are argv's) the n_sets overrides. Returns EXIT_OK or a
+ * usage error (already printed). */
+int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
 /* Loads `--model path` (an HF directory or a grpo checkpoint) into *m and
  * its tokenizer.json into *tok, for subcommand cmd (named in the error when
  * the model has no tokenizer). On failure nothing is left allocated, *tok

@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -44,4 +45,26 @@ int cli_load_model(const char *cmd, const char *path, Model *m, Tokenizer **tok)
     model_files_free(&files);
     if (rc) model_free(m);
     return rc;
+}
+
+int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets) {
+    *config = NULL;
+    *sets = calloc((size_t)argc, sizeof(char *));
+    *n_sets = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--set")) {
+            if (i + 1 >= argc) return cli_usage_error(cmd, "--set needs key.path=value");
+            (*sets)[(*n_sets)++] = argv[++i];
+        } else if (!strncmp(argv[i], "--set=", 6)) {
+            (*sets)[(*n_sets)++] = argv[i] + 6;
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+        } else if (!*config) {
+            *config = argv[i];
+        } else {
+            return cli_usage_error(cmd, "more than one config file ('%s' and '%s')", *config, argv[i]);
+        }
+    }
+    if (!*config) return cli_usage_error(cmd, "missing CONFIG.json");
+    return EXIT_OK;
 }

@@ -11,8 +11,6 @@
 #include "common/common.h"
 #include "trainer/jobconfig.h"
 
-int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
-
 int cmd_config(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         printf("usage: grpo config CONFIG.json [--set key.path=value ...]\n"
