@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "common/common.h"
+#include "common/utf8.h"
 #include "data/template.h"
 #include "rollout/rollout.h"
 
@@ -66,26 +67,6 @@ static int parse_float(const char *s, float *out) {
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-    else return 0;
-    if (n < len) return 0;
-    unsigned cp = c & (0x3F >> (len - 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
 /* Prints bytes as a JSON string: escapes, invalid UTF-8 as U+FFFD. */
 static void print_json_string(FILE *f, const char *b, size_t n) {
     const unsigned char *s = (const unsigned char *)b;
@@ -102,7 +83,7 @@ static void print_json_string(FILE *f, const char *b, size_t n) {
         } else if (c < 0x20 || c == 0x7F) {
             fprintf(f, "\\u%04x", c), i++;
         } else {
-            size_t l = utf8_len(s + i, n - i);
+            size_t l = utf8_valid_len(s + i, n - i);
             if (l == 0) {
                 fputs("\\ufffd", f);
                 i++;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "common/utf8.h"
 #include "common/json.h"
 #include "reward.h"
 
@@ -229,15 +230,10 @@ static char *utf8_clean(const char *s) {
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-        int ok = len > 0;
-        for (int k = 1; ok && k < len; k++) ok = (p[k] & 0xC0) == 0x80;
-        if (ok && len == 2) ok = *p >= 0xC2;
-        if (ok && len == 3) ok = !(*p == 0xE0 && p[1] < 0xA0) && !(*p == 0xED && p[1] >= 0xA0);
-        if (ok && len == 4) ok = !(*p == 0xF0 && p[1] < 0x90) && !(*p == 0xF4 && p[1] >= 0x90) && *p <= 0xF4;
-        if (ok) {
-            memcpy(d + o, p, (size_t)len);
-            o += (size_t)len;
+        size_t len = utf8_valid_len(p, n - (size_t)(p - (const unsigned char *)s));
+        if (len) {
+            memcpy(d + o, p, len);
+            o += len;
             p += len;
         } else {
             memcpy(d + o, "\xEF\xBF\xBD", 3);

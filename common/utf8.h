@@ -1,0 +1,17 @@
+/*
+ * utf8.h: UTF-8 validity, for output that must be valid UTF-8 (JSON lines)
+ * while model text may hold any bytes.
+ * Not for: decoding to code points in hot loops (model/tokenizer.c keeps its
+ * own inline decoder).
+ */
+#ifndef GRPO_UTF8_H
+#define GRPO_UTF8_H
+
+#include <stddef.h>
+
+/* The length (1-4) of the well-formed UTF-8 sequence at s (n bytes
+ * available): no overlong forms, surrogates or code points above
+ * U+10FFFF. 0 if the bytes at s are not one. */
+size_t utf8_valid_len(const unsigned char *s, size_t n);
+
+#endif
