@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
-#include "reward/sandbox.h"
+#include "reward/sandbox/sandbox.h"
 
 extern char **environ;
 

@@ -13,7 +13,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 static uint32_t fnv_ids(const int *ids, size_t n) {
     uint32_t h = 0x811c9dc5u;

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "common/common.h"
-#include "model/hf.h"
+#include "model/io/hf.h"
 
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)

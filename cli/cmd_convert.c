@@ -11,8 +11,8 @@
 
 #include "cli.h"
 #include "common/common.h"
-#include "model/checkpoint.h"
-#include "model/hf.h"
+#include "model/io/checkpoint.h"
+#include "model/io/hf.h"
 
 static void convert_usage(FILE *f) {
     fprintf(f,

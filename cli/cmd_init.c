@@ -13,8 +13,8 @@
 #include "cli.h"
 #include "common/common.h"
 #include "common/json.h"
-#include "model/checkpoint.h"
-#include "model/hf.h"
+#include "model/io/checkpoint.h"
+#include "model/io/hf.h"
 #include "model/model.h"
 
 static void init_usage(FILE *f) {

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "common/common.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 
 static void tokenize_help(void) {
     printf("usage: grpo tokenize --model M (--text TEXT | --file F) [--no-special]\n"

@@ -1,7 +1,7 @@
 /*
  * utf8.h: UTF-8 validity, for output that must be valid UTF-8 (JSON lines)
  * while model text may hold any bytes.
- * Not for: decoding to code points in hot loops (model/tokenizer.c keeps its
+ * Not for: decoding to code points in hot loops (model/tokenizer/tokenizer.c keeps its
  * own inline decoder).
  */
 #ifndef GRPO_UTF8_H

@@ -32,7 +32,7 @@
 #include "common/json.h"
 #include "reward.h"
 #include "reward_text.h"
-#include "sandbox.h"
+#include "reward/sandbox/sandbox.h"
 
 enum { LANG_AUTO = -1 }; /* CodeReward.language: this, or a SandboxLang */
 typedef enum { SCORE_FRACTION, SCORE_ALL } ScoreMode;

@@ -35,7 +35,7 @@
 
 #include "common/finish.h"
 #include "model/model.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "sampler.h"
 
 /* Sampling options, named as in TRL's GRPOConfig (stop as in vLLM). */

@@ -12,7 +12,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "model/checkpoint.h"
+#include "model/io/checkpoint.h"
 
 static char *join(const char *a, const char *b) {
     size_t n = strlen(a) + strlen(b) + 2;

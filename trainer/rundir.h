@@ -3,7 +3,7 @@
  * effective config), metrics.jsonl (one line per logged step),
  * checkpoints/step-N.h5 with a `latest` pointer, and finding where to
  * resume. Only rank 0 writes.
- * Not for: what goes inside a checkpoint (model/checkpoint.h).
+ * Not for: what goes inside a checkpoint (model/io/checkpoint.h).
  */
 #ifndef GRPO_RUNDIR_H
 #define GRPO_RUNDIR_H

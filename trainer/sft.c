@@ -21,11 +21,11 @@
 #include "common/rng.h"
 #include "data/dataset.h"
 #include "data/template.h"
-#include "model/checkpoint.h"
+#include "model/io/checkpoint.h"
 #include "model/forward.h"
-#include "model/hf.h"
+#include "model/io/hf.h"
 #include "model/optim.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "rundir.h"
 
 /* Tokenized sequences: seq i is ids[off[i] .. off[i+1]), with loss on the

@@ -21,7 +21,7 @@
 
 #include "common/common.h"
 #include "common/rng.h"
-#include "model/checkpoint.h"
+#include "model/io/checkpoint.h"
 #include "test.h"
 
 #define WORK GRPO_BINARY_DIR "/test_checkpoint.work"

@@ -22,8 +22,8 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "model/checkpoint.h"
-#include "model/hf.h"
+#include "model/io/checkpoint.h"
+#include "model/io/hf.h"
 #include "test.h"
 
 #define FIX GRPO_TEST_DATA "/fixtures/hf"

@@ -17,7 +17,7 @@
 
 #include "common/common.h"
 #include "common/rng.h"
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 #include "test.h"
 
 static uint32_t f2u(float f) {

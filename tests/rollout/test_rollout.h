@@ -12,7 +12,7 @@
 
 #include "common/common.h"
 #include "model/model.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "rollout/rollout.h"
 
 /* A tiny random model of the given family; norms perturbed away from 1 so

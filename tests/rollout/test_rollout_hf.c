@@ -17,8 +17,8 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "model/hf.h"
-#include "model/tokenizer.h"
+#include "model/io/hf.h"
+#include "model/tokenizer/tokenizer.h"
 #include "rollout/rollout.h"
 #include "test.h"
 

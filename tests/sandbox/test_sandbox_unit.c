@@ -13,8 +13,8 @@
 
 #include "../test.h"
 #include "common/common.h"
-#include "reward/sandbox.h"
-#include "reward/sandbox_wire.h"
+#include "reward/sandbox/sandbox.h"
+#include "reward/sandbox/sandbox_wire.h"
 
 static void test_config(void) {
     SandboxConfig c;

@@ -18,7 +18,7 @@
 #include "common/common.h"
 #include "common/json.h"
 #include "common/rng.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "test.h"
 
 #define NPM_HINT "run: npm install --prefix tests/npm   (from the repository root; see scripts/setup.sh)"

@@ -11,7 +11,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "model/tokenizer.h"
+#include "model/tokenizer/tokenizer.h"
 #include "test.h"
 
 /* GPT-2's byte -> symbol table, built independently of tokenizer.c. */

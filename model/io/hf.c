@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
-#include "checkpoint.h"
+#include "common/atomic_file.h"
+#include "model/io/checkpoint.h"
 #include "common/common.h"
 #include "common/json.h"
 

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
+#include "common/atomic_file.h"
 #include "common/common.h"
 #include "common/strbuf.h"
 

@@ -1,7 +1,7 @@
 /*
  * sandbox.h: runs untrusted programs (the model's Python or C) and reports
  * how each run ended. The work is done by the grpo-sandbox helper program
- * (reward/sandbox_helper/), which this library spawns per job; the trainer
+ * (reward/sandbox/helper/), which this library spawns per job; the trainer
  * itself never forks. Layers, limits and the threat model: docs/sandbox.md.
  * Not for: deciding whether an output is right (reward/code.c does that),
  * or running trusted tools (use posix_spawn directly).

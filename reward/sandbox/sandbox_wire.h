@@ -1,6 +1,6 @@
 /*
- * sandbox_wire.h: the record format spoken between libgrpo (reward/sandbox.c)
- * and the grpo-sandbox helper (reward/sandbox_helper/). Shared by both so the
+ * sandbox_wire.h: the record format spoken between libgrpo (reward/sandbox/sandbox.c)
+ * and the grpo-sandbox helper (reward/sandbox/helper/). Shared by both so the
  * two sides cannot drift apart; the helper does not link libgrpo, so this
  * header uses only libc. Not for: anything a user sees.
  *

@@ -1,9 +1,9 @@
 /*
  * grpo_sandbox.c: grpo-sandbox, the small helper program that runs one
  * untrusted job (compile a C program and/or run a program once per input)
- * inside the sandbox and reports what happened. libgrpo (reward/sandbox.c)
+ * inside the sandbox and reports what happened. libgrpo (reward/sandbox/sandbox.c)
  * spawns it with posix_spawn, writes the request on its stdin and reads the
- * response on its stdout (reward/sandbox_wire.h), so the large trainer
+ * response on its stdout (reward/sandbox/sandbox_wire.h), so the large trainer
  * process never forks. Not for: judging outputs (the code reward does that),
  * running without a parent (no daemon mode), or being run by hand.
  *

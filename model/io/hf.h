@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 #include "model/model.h"
-#include "model/safetensors.h"
+#include "model/io/safetensors.h"
 
 /* ---- side files: the text files that travel with a model ---- */
 

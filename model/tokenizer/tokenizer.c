@@ -14,8 +14,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer.h"
 
-#include "checkpoint.h"
-#include "hf.h"
+#include "model/io/checkpoint.h"
+#include "model/io/hf.h"
 
 #include <errno.h>
 #include <pcre2.h>

@@ -2,7 +2,7 @@
  * sandbox.c: the library side of the code sandbox (see sandbox.h): config,
  * finding and spawning the grpo-sandbox helper, the request/response
  * exchange, slot uids, the worker pool and symlink-safe cleanup.
- * Not for: the isolation itself (reward/sandbox_helper/grpo_sandbox.c) or
+ * Not for: the isolation itself (reward/sandbox/helper/grpo_sandbox.c) or
  * judging outputs (reward/code.c).
  */
 #define _GNU_SOURCE
@@ -29,7 +29,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "reward_text.h"
+#include "reward/reward_text.h"
 #include "sandbox_wire.h"
 
 extern char **environ;
