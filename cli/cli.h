@@ -42,11 +42,5 @@ int cli_fail(const char *cmd);
  * strings, which are argv's) the n_sets overrides. Returns EXIT_OK or a
  * usage error (already printed). */
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
-/* Loads `--model path` (an HF directory or a grpo checkpoint) into *m and
- * its tokenizer.json into *tok, for subcommand cmd (named in the error when
- * the model has no tokenizer). On failure nothing is left allocated, *tok
- * is NULL and err_msg() says why; on success free with tokenizer_free and
- * model_free. */
-int cli_load_model(const char *cmd, const char *path, Model *m, Tokenizer **tok);
 
 #endif

@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "common/common.h"
-#include "model/io/hf.h"
 
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
@@ -29,22 +28,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 int cli_fail(const char *cmd) {
     fprintf(stderr, "grpo %s: %s\n", cmd, err_msg());
     return EXIT_FAIL;
-}
-
-int cli_load_model(const char *cmd, const char *path, Model *m, Tokenizer **tok) {
-    *tok = NULL;
-    ModelFiles files = {0};
-    if (model_load_any(path, m, &files)) {
-        model_files_free(&files);
-        return -1;
-    }
-    size_t len;
-    const char *tj = model_files_get(&files, "tokenizer.json", &len);
-    int rc = tj ? tokenizer_load_from_string(tok, tj, len, path)
-                : ERR("%s has no tokenizer.json; %s needs the model's tokenizer", path, cmd);
-    model_files_free(&files);
-    if (rc) model_free(m);
-    return rc;
 }
 
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets) {

@@ -13,6 +13,7 @@
 #include "common/common.h"
 #include "model/io/checkpoint.h"
 #include "model/io/hf.h"
+#include "model/io/loader.h"
 
 static void convert_usage(FILE *f) {
     fprintf(f,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model/io/loader.h"
 #include "common/common.h"
 #include "common/utf8.h"
 #include "data/template.h"
@@ -194,7 +195,7 @@ int cmd_generate(int argc, char **argv) {
 
     Model m;
     Tokenizer *tok;
-    if (cli_load_model("generate", model_path, &m, &tok)) return cli_fail("generate");
+    if (model_open(model_path, &m, NULL, &tok)) return cli_fail("generate");
     int rcode = EXIT_FAIL;
     RolloutWorker *w = NULL;
     char *text = NULL;

@@ -47,11 +47,6 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, int
     return argv[++*i];
 }
 
-static int ends_with_h5(const char *p) {
-    size_t n = strlen(p);
-    return n >= 3 && !strcmp(p + n - 3, ".h5");
-}
-
 /* The largest token id a tokenizer.json defines (model.vocab and
  * added_tokens), or -1 if it lists none. */
 static int tokenizer_max_id(const cJSON *tok) {
@@ -109,7 +104,7 @@ int cmd_init(int argc, char **argv) {
         if (!strcmp(dtype_s, "bf16")) dtype = ST_BF16;
         else if (strcmp(dtype_s, "fp32")) return cli_usage_error("init", "--dtype must be fp32 or bf16, got '%s'", dtype_s);
     }
-    int h5 = ends_with_h5(out);
+    int h5 = str_ends_with(out, ".h5");
     if (h5 && dtype != ST_F32) return cli_usage_error("init", "--dtype bf16 applies to HF directories; .h5 checkpoints are fp32");
 
     size_t arch_len = 0;

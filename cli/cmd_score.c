@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model/io/loader.h"
 #include "common/common.h"
 #include "data/template.h"
 #include "rollout/rollout.h"
@@ -66,7 +67,7 @@ int cmd_score(int argc, char **argv) {
 
     Model m;
     Tokenizer *tok;
-    if (cli_load_model("score", model_path, &m, &tok)) return cli_fail("score");
+    if (model_open(model_path, &m, NULL, &tok)) return cli_fail("score");
     int rcode = EXIT_FAIL;
     char *text = NULL;
     TokenIds pids = {0}, cids = {0};

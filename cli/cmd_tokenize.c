@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model/io/loader.h"
 #include "common/common.h"
 #include "model/tokenizer/tokenizer.h"
 
@@ -73,7 +74,10 @@ int cmd_tokenize(int argc, char **argv) {
     if (!model) return cli_usage_error("tokenize", "--model is required");
     if (!!text == !!file) return cli_usage_error("tokenize", "give exactly one of --text and --file");
     Tokenizer *tok;
-    if (tokenizer_load_from_model(&tok, model)) return cli_fail("tokenize");
+    if (model_open_tokenizer(model, &tok)) {
+        err_prefix("--model");
+        return cli_fail("tokenize");
+    }
     size_t len;
     char *buf = NULL;
     if (file) {
@@ -157,8 +161,9 @@ int cmd_detokenize(int argc, char **argv) {
     }
     free(stdin_buf);
     Tokenizer *tok;
-    if (tokenizer_load_from_model(&tok, model)) {
+    if (model_open_tokenizer(model, &tok)) {
         token_ids_free(&ids);
+        err_prefix("--model");
         return cli_fail("detokenize");
     }
     char *text;

@@ -85,10 +85,17 @@ void log_warn(const char *fmt, ...) GRPO_PRINTF(1, 2);
  * returns NULL with an error naming the path and errno's text. */
 char *file_read_all(const char *path, size_t *len_out);
 
-/* Writes len bytes to path atomically: a temporary file in the same
- * directory, fsync, rename, fsync of the directory. Nothing at `path` is
- * replaced unless the whole write succeeded. */
+/* Writes len bytes to path atomically (atomic_file.h: a temporary file in
+ * the same directory, fsync, rename, fsync of the directory). Nothing at
+ * `path` is replaced unless the whole write succeeded. */
 int file_write_atomic(const char *path, const void *data, size_t len);
+
+/* "dir/name" (caller frees). */
+char *path_join(const char *dir, const char *name);
+/* True if path exists and is a regular file (after following links). */
+int is_regular_file(const char *path);
+/* True if s ends with suffix. */
+int str_ends_with(const char *s, const char *suffix);
 
 /* mkdir -p. */
 int mkdir_p(const char *path);

@@ -9,11 +9,6 @@
 #include "common/common.h"
 #include "common/json.h"
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
-
 static int load_stream(Dataset *d) {
     size_t len = 0;
     d->buffer = file_read_all(d->path, &len);
@@ -39,7 +34,7 @@ static int field_string(const cJSON *obj, const char *key, const char **out, siz
 int dataset_load(Dataset *d, const char *path, const char *format, const char *text_field) {
     memset(d, 0, sizeof(*d));
     d->path = xstrdup(path);
-    int jsonl = ends_with(path, ".jsonl") || ends_with(path, ".json");
+    int jsonl = str_ends_with(path, ".jsonl") || str_ends_with(path, ".json");
     if (!strcmp(format, "auto") && !jsonl) return load_stream(d);
     if (!jsonl) return ERR("%s: data.format '%s' needs a .jsonl file (one JSON object per line)", path, format);
 

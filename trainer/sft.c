@@ -23,7 +23,7 @@
 #include "data/template.h"
 #include "model/io/checkpoint.h"
 #include "model/forward.h"
-#include "model/io/hf.h"
+#include "model/io/loader.h"
 #include "model/optim.h"
 #include "model/tokenizer/tokenizer.h"
 #include "rundir.h"
@@ -238,8 +238,9 @@ static int evaluate(Model *m, Acts *a, Micro *mb, const SeqSet *ev, long mbs, co
 }
 
 static int load_model(const JobConfig *job, Model *m, ModelFiles *files, Tokenizer **tok) {
+    const char *what = job->model_path;
     if (job->model_path) {
-        if (model_load_any(job->model_path, m, files)) return -1;
+        if (model_load(job->model_path, m, files)) return -1;
     } else {
         if (!job->model_init)
             return ERR("config: set model.path (an HF directory or .h5 checkpoint) or model.init (an HF "
@@ -251,23 +252,18 @@ static int load_model(const JobConfig *job, Model *m, ModelFiles *files, Tokeniz
         char *text = cJSON_PrintUnformatted(job->model_init);
         model_files_set(files, "config.json", text, strlen(text));
         free(text);
+        what = "model.init";
     }
     if (job->model_tokenizer) {
+        /* The replacement travels in the run's checkpoints. */
         size_t len = 0;
         char *text = file_read_all(job->model_tokenizer, &len);
         if (!text) return err_prefix("model.tokenizer");
         model_files_set(files, "tokenizer.json", text, len);
         free(text);
+        what = job->model_tokenizer;
     }
-    size_t len = 0;
-    const char *tj = model_files_get(files, "tokenizer.json", &len);
-    if (!tj)
-        return ERR("%s has no tokenizer.json; set model.tokenizer to a tokenizer.json file",
-                   job->model_path ? job->model_path : "model.init");
-    if (tokenizer_load_from_string(tok, tj, len, "tokenizer.json")) return -1;
-    if (tokenizer_vocab_size(*tok) > m->cfg.vocab_size)
-        return ERR("the tokenizer has %d ids but the model's vocab_size is %d", tokenizer_vocab_size(*tok),
-                   m->cfg.vocab_size);
+    if (model_tokenizer_open(files, what, m->cfg.vocab_size, tok)) return -1;
     return 0;
 }
 

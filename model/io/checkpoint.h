@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/io/hf.h"
+#include "model/io/modelfiles.h"
 #include "model/model.h"
 
 #define CHECKPOINT_FORMAT "grpo.c checkpoint"

@@ -1,9 +1,9 @@
 /*
  * hf.c: Hugging Face model directories (config.json, generation_config.json,
- * model.safetensors or shards, side files) in and out, and `--model M`
- * resolution. See hf.h for the contracts.
+ * model.safetensors or shards, side files) in and out. See hf.h for the
+ * contracts.
  * Not for: the safetensors format itself (safetensors.c), HDF5
- * (checkpoint.c).
+ * (checkpoint.c), side files and config texts (modelfiles.c).
  */
 #define _GNU_SOURCE
 #include "hf.h"
@@ -18,184 +18,8 @@
 #include <unistd.h>
 
 #include "common/atomic_file.h"
-#include "model/io/checkpoint.h"
 #include "common/common.h"
 #include "common/json.h"
-
-#define MAX_SIDE_FILE ((size_t)256 << 20)
-
-const char *const hf_side_files[] = {
-    "generation_config.json", "tokenizer.json",      "tokenizer_config.json", "special_tokens_map.json",
-    "added_tokens.json",      "vocab.json",          "merges.txt",            "chat_template.jinja",
-    "chat_template.json",
-};
-const size_t hf_n_side_files = sizeof(hf_side_files) / sizeof(hf_side_files[0]);
-
-/* ---- side files ---- */
-
-const char *model_files_get(const ModelFiles *f, const char *name, size_t *len) {
-    for (size_t i = 0; f && i < f->n; i++)
-        if (!strcmp(f->v[i].name, name)) {
-            if (len) *len = f->v[i].len;
-            return f->v[i].text;
-        }
-    return NULL;
-}
-
-void model_files_set(ModelFiles *f, const char *name, const char *text, size_t len) {
-    char *copy = xmalloc(len + 1);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    for (size_t i = 0; i < f->n; i++)
-        if (!strcmp(f->v[i].name, name)) {
-            free(f->v[i].text);
-            f->v[i].text = copy;
-            f->v[i].len = len;
-            return;
-        }
-    f->v = xrealloc(f->v, (f->n + 1) * sizeof(ModelFile));
-    f->v[f->n++] = (ModelFile){xstrdup(name), copy, len};
-}
-
-void model_files_free(ModelFiles *f) {
-    for (size_t i = 0; i < f->n; i++) {
-        free(f->v[i].name);
-        free(f->v[i].text);
-    }
-    free(f->v);
-    f->v = NULL;
-    f->n = 0;
-}
-
-static char *path_join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static int is_regular(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* Reads the side files (and config.json) that exist in dir into files. */
-static int read_side_files(const char *dir, ModelFiles *files) {
-    for (size_t i = 0; i <= hf_n_side_files; i++) {
-        const char *name = i < hf_n_side_files ? hf_side_files[i] : "config.json";
-        char *p = path_join(dir, name);
-        if (!is_regular(p)) {
-            free(p);
-            continue;
-        }
-        size_t len = 0;
-        char *text = file_read_all(p, &len);
-        if (!text) {
-            free(p);
-            return -1;
-        }
-        if (len > MAX_SIDE_FILE || strlen(text) != len) {
-            free(text);
-            int rc = ERR("%s: %s (side files must be text under 256 MB)", p,
-                         len > MAX_SIDE_FILE ? "too large" : "contains NUL bytes");
-            free(p);
-            return rc;
-        }
-        model_files_set(files, name, text, len);
-        free(text);
-        free(p);
-    }
-    return 0;
-}
-
-/* ---- configs ---- */
-
-static int eos_id(const cJSON *e, const ModelConfig *cfg, const char *what, int *out) {
-    if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < 0 ||
-        e->valuedouble >= cfg->vocab_size)
-        return ERR("%s: eos_token_id must be integers in [0, %d) (the vocabulary)", what, cfg->vocab_size);
-    *out = (int)e->valuedouble;
-    return 0;
-}
-
-int model_config_apply_generation(ModelConfig *cfg, const char *gen_json, const char *what) {
-    cJSON *j = json_parse_named(gen_json, strlen(gen_json), what);
-    if (!j) return -1;
-    int rc = 0;
-    if (!cJSON_IsObject(j)) {
-        rc = ERR("%s: expected a JSON object (a generation_config.json)", what);
-        goto done;
-    }
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "eos_token_id");
-    if (!e || cJSON_IsNull(e)) goto done;
-    int ids[MODEL_MAX_EOS], n = 0;
-    if (cJSON_IsArray(e)) {
-        const cJSON *x;
-        if (cJSON_GetArraySize(e) > MODEL_MAX_EOS) {
-            rc = ERR("%s: eos_token_id lists %d ids; at most %d are supported", what, cJSON_GetArraySize(e),
-                     MODEL_MAX_EOS);
-            goto done;
-        }
-        cJSON_ArrayForEach(x, e) {
-            if (eos_id(x, cfg, what, &ids[n])) {
-                rc = -1;
-                goto done;
-            }
-            n++;
-        }
-    } else if (eos_id(e, cfg, what, &ids[0])) {
-        rc = -1;
-        goto done;
-    } else {
-        n = 1;
-    }
-    if (n > 0) {
-        memcpy(cfg->eos_token_ids, ids, (size_t)n * sizeof(int));
-        cfg->n_eos = n;
-    }
-done:
-    cJSON_Delete(j);
-    return rc;
-}
-
-char *hf_config_text(const ModelConfig *cfg, const char *original, const char *torch_dtype) {
-    cJSON *base = original ? cJSON_Parse(original) : cJSON_CreateObject();
-    if (!cJSON_IsObject(base)) {
-        cJSON_Delete(base);
-        err_set("the original config.json is not a JSON object");
-        return NULL;
-    }
-    cJSON *ours = model_config_to_json(cfg);
-    while (ours->child) {
-        cJSON *it = cJSON_DetachItemViaPointer(ours, ours->child);
-        int keep_original = original && (!strcmp(it->string, "bos_token_id") || !strcmp(it->string, "eos_token_id")) &&
-                            cJSON_GetObjectItemCaseSensitive(base, it->string);
-        if (keep_original) {
-            cJSON_Delete(it);
-            continue;
-        }
-        /* cJSON's replace frees the replacement's own key before copying the
-         * key argument: pass a copy, never it->string itself. */
-        char key[128];
-        snprintf(key, sizeof(key), "%s", it->string);
-        if (cJSON_GetObjectItemCaseSensitive(base, key))
-            cJSON_ReplaceItemInObjectCaseSensitive(base, key, it);
-        else
-            cJSON_AddItemToObject(base, key, it);
-    }
-    cJSON_Delete(ours);
-    cJSON *dt = cJSON_CreateString(torch_dtype);
-    if (cJSON_GetObjectItemCaseSensitive(base, "torch_dtype"))
-        cJSON_ReplaceItemInObjectCaseSensitive(base, "torch_dtype", dt);
-    else
-        cJSON_AddItemToObject(base, "torch_dtype", dt);
-    /* Newer transformers write "dtype" instead; keep the two in agreement. */
-    if (cJSON_GetObjectItemCaseSensitive(base, "dtype"))
-        cJSON_ReplaceItemInObjectCaseSensitive(base, "dtype", cJSON_CreateString(torch_dtype));
-    char *out = json_print_text(base);
-    cJSON_Delete(base);
-    return out;
-}
 
 /* generation_config.json for a model that came without one. */
 static char *generation_text(const ModelConfig *cfg) {
@@ -220,7 +44,7 @@ int hf_load_config(const char *dir, ModelConfig *cfg) {
     free(p);
     if (rc) return -1;
     p = path_join(dir, "generation_config.json");
-    if (is_regular(p)) {
+    if (is_regular_file(p)) {
         char *text = file_read_all(p, NULL);
         rc = text ? model_config_apply_generation(cfg, text, p) : -1;
         free(text);
@@ -241,11 +65,6 @@ typedef struct {
     char unknown[600];
     size_t n_unknown;
 } LoadCtx;
-
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
 
 static int shape_matches(const StTensor *t, int ndim, const int64_t *shape) {
     if (t->ndim != ndim) return 0;
@@ -300,7 +119,7 @@ static int take_tensors(LoadCtx *c, const SafeTensors *st, const cJSON *weight_m
             c->seen[k] = 1;
             continue;
         }
-        if (ends_with(t->name, "rotary_emb.inv_freq")) continue; /* a recomputed buffer */
+        if (str_ends_with(t->name, "rotary_emb.inv_freq")) continue; /* a recomputed buffer */
         if (cfg->tie_word_embeddings && !strcmp(t->name, "lm_head.weight")) {
             int64_t shape[2] = {cfg->vocab_size, cfg->hidden_size};
             if (!shape_matches(t, 2, shape) || c->tied_head)
@@ -378,19 +197,19 @@ int hf_load(const char *dir, Model *m, ModelFiles *files) {
     int rc;
     char *single = path_join(dir, "model.safetensors");
     char *index = path_join(dir, "model.safetensors.index.json");
-    if (is_regular(single)) {
+    if (is_regular_file(single)) {
         SafeTensors *st = NULL;
         rc = safetensors_open(&st, single);
         if (!rc) rc = take_tensors(&c, st, NULL, NULL);
         safetensors_close(st);
-    } else if (is_regular(index)) {
+    } else if (is_regular_file(index)) {
         rc = load_shards(&c, index);
     } else {
         rc = ERR("%s: no model.safetensors or model.safetensors.index.json (only safetensors weights are "
                  "supported; convert pytorch_model.bin files to safetensors first)",
                  dir);
     }
-    const char *src = is_regular(single) ? single : index;
+    const char *src = is_regular_file(single) ? single : index;
     if (!rc && c.n_unknown)
         rc = ERR("%s: %zu tensor(s) that a %s with this config.json does not have: %s%s (config.json and weights "
                  "disagree, or the architecture has parts grpo does not implement)",
@@ -416,7 +235,7 @@ int hf_load(const char *dir, Model *m, ModelFiles *files) {
                  src);
     if (!rc && files) {
         ModelFiles tmp = {0};
-        rc = read_side_files(dir, &tmp);
+        rc = model_files_read_dir(dir, &tmp);
         for (size_t i = 0; !rc && i < tmp.n; i++) model_files_set(files, tmp.v[i].name, tmp.v[i].text, tmp.v[i].len);
         model_files_free(&tmp);
     }
@@ -455,7 +274,7 @@ static int dir_is_empty(const char *dir, int *empty) {
 /* Removes dir/model.safetensors.index.json and the shard files it lists. */
 static void remove_stale_shards(const char *dir) {
     char *index = path_join(dir, "model.safetensors.index.json");
-    if (!is_regular(index)) {
+    if (!is_regular_file(index)) {
         free(index);
         return;
     }
@@ -466,9 +285,9 @@ static void remove_stale_shards(const char *dir) {
         cJSON_ArrayForEach(e, wm) {
             if (!cJSON_IsString(e)) continue;
             const char *f = e->valuestring;
-            if (strchr(f, '/') || !ends_with(f, ".safetensors") || !strcmp(f, "model.safetensors")) continue;
+            if (strchr(f, '/') || !str_ends_with(f, ".safetensors") || !strcmp(f, "model.safetensors")) continue;
             char *p = path_join(dir, f);
-            if (is_regular(p)) unlink(p);
+            if (is_regular_file(p)) unlink(p);
             free(p);
         }
     }
@@ -491,8 +310,8 @@ static int put_file(const char *tmpdir, Written *w, const char *name, const char
 }
 
 static int is_side_file(const char *name) {
-    for (size_t i = 0; i < hf_n_side_files; i++)
-        if (!strcmp(hf_side_files[i], name)) return 1;
+    for (size_t i = 0; i < model_n_side_files; i++)
+        if (!strcmp(model_side_files[i], name)) return 1;
     return 0;
 }
 
@@ -600,55 +419,4 @@ int hf_save(const char *dir_in, const Model *m, const ModelFiles *files, StDtype
     free(tmp);
     free(dir);
     return rc;
-}
-
-/* ---- --model M ---- */
-
-int model_path_kind(const char *path, ModelPathKind *kind) {
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return ERR("%s: %s (expected an HF model directory or a grpo .h5 checkpoint)", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) {
-        char *cfg = path_join(path, "config.json");
-        int ok = is_regular(cfg);
-        free(cfg);
-        if (!ok)
-            return ERR("%s: a directory without config.json; an HF model directory holds config.json and "
-                       "model.safetensors (or model.safetensors.index.json and its shards)",
-                       path);
-        *kind = MODEL_PATH_HF;
-        return 0;
-    }
-    if (!S_ISREG(sb.st_mode)) return ERR("%s: not a file or directory", path);
-    if (checkpoint_probe(path)) {
-        *kind = MODEL_PATH_CHECKPOINT;
-        return 0;
-    }
-    unsigned char head[8] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, head, 8) : -1;
-    if (fd >= 0) close(fd);
-    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    if (got == 8 && !memcmp(head, sig, 8))
-        return ERR("%s: an HDF5 file, but not a grpo checkpoint (it has no grpo checkpoint header)", path);
-    if (ends_with(path, ".safetensors"))
-        return ERR("%s: a lone safetensors file; pass the directory that holds it with its config.json", path);
-    if (ends_with(path, ".json"))
-        return ERR("%s: a JSON file; pass the model directory that holds config.json and the weights", path);
-    return ERR("%s: neither an HF model directory nor a grpo HDF5 checkpoint", path);
-}
-
-int model_load_any(const char *path, Model *m, ModelFiles *files) {
-    memset(m, 0, sizeof(*m));
-    ModelPathKind kind;
-    if (model_path_kind(path, &kind)) return -1;
-    if (kind == MODEL_PATH_HF) return hf_load(path, m, files);
-    return checkpoint_load(path, m, NULL, NULL, NULL, files);
-}
-
-int model_files_load(const char *path, ModelFiles *files) {
-    ModelPathKind kind;
-    if (model_path_kind(path, &kind)) return -1;
-    if (kind == MODEL_PATH_HF) return read_side_files(path, files);
-    return checkpoint_load_files(path, files);
 }

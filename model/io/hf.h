@@ -1,7 +1,5 @@
 /*
- * hf.h: Hugging Face model directories in and out, and the one function
- * that resolves `--model M` for every subcommand (an HF directory or an
- * HDF5 checkpoint written by grpo, DESIGN.md).
+ * hf.h: Hugging Face model directories in and out.
  *
  * An HF directory holds config.json, the weights as model.safetensors or as
  * shards listed by model.safetensors.index.json, and side files (tokenizer
@@ -11,11 +9,11 @@
  * F32/BF16/F16 weights to fp32. Saving writes config.json,
  * generation_config.json, model.safetensors (fp32 or bf16) and copies the
  * side files, into a directory that transformers loads.
- * Not for: the tokenizer itself (tokenizer.h), the HDF5 format (checkpoint.h).
+ * Not for: the tokenizer itself (tokenizer.h), the HDF5 format
+ * (checkpoint.h), or resolving `--model M` to either format (loader.h).
  *
  *     Model m; ModelFiles files = {0};
- *     if (model_load_any(path, &m, &files)) die(err_msg());
- *     const char *tok = model_files_get(&files, "tokenizer.json", NULL);
+ *     if (hf_load(dir, &m, &files)) return -1;
  *     ...
  *     model_files_free(&files); model_free(&m);
  */
@@ -25,49 +23,8 @@
 #include <stddef.h>
 
 #include "model/model.h"
+#include "model/io/modelfiles.h"
 #include "model/io/safetensors.h"
-
-/* ---- side files: the text files that travel with a model ---- */
-
-typedef struct {
-    char *name; /* a base name: "tokenizer.json", "config.json", ... */
-    char *text; /* NUL-terminated, len bytes before the NUL */
-    size_t len;
-} ModelFile;
-
-typedef struct {
-    ModelFile *v;
-    size_t n;
-} ModelFiles; /* zero-initialise before first use */
-
-/* The side files copied between HF directories and checkpoints (besides
- * config.json, which is always written from the model's config). */
-extern const char *const hf_side_files[];
-extern const size_t hf_n_side_files;
-
-/* The text of the file called name, or NULL. *len (if len) gets its size. */
-const char *model_files_get(const ModelFiles *f, const char *name, size_t *len);
-/* Adds or replaces name with a copy of text[0..len). */
-void model_files_set(ModelFiles *f, const char *name, const char *text, size_t len);
-void model_files_free(ModelFiles *f);
-
-/* ---- configs ---- */
-
-/* Lets a generation_config.json text override cfg's end-of-sequence ids:
- * its eos_token_id (an int or a list of ints) replaces cfg->eos_token_ids
- * when present; absent or null leaves cfg alone. Ids must lie inside the
- * vocabulary. `what` names the file in errors. */
-int model_config_apply_generation(ModelConfig *cfg, const char *gen_json, const char *what);
-
-/* The config.json text to write for cfg (caller frees): the original
- * config.json text (nullable; keys we do not model, such as
- * transformers_version, are kept) updated with every field of
- * model_config_to_json(cfg), except that an original bos/eos_token_id is
- * kept (generation_config.json may have overridden cfg's eos ids);
- * torch_dtype (and "dtype", if the original has it) set to `torch_dtype`
- * ("float32", "bfloat16"). Fails only if
- * original is not a JSON object. */
-char *hf_config_text(const ModelConfig *cfg, const char *original, const char *torch_dtype);
 
 /* ---- HF directories ---- */
 
@@ -95,25 +52,5 @@ int hf_load(const char *dir, Model *m, ModelFiles *files);
  * model.safetensors.index.json and the shards it lists are removed, and
  * other files are kept. files may be NULL. */
 int hf_save(const char *dir, const Model *m, const ModelFiles *files, StDtype dtype, int force);
-
-/* ---- --model M ---- */
-
-typedef enum { MODEL_PATH_HF = 1, MODEL_PATH_CHECKPOINT = 2 } ModelPathKind;
-
-/* What path is: an HF directory (a directory with config.json) or a grpo
- * HDF5 checkpoint (a file starting with the grpo checkpoint header). Anything
- * else (missing, a plain HDF5 file, a lone .safetensors or config.json, ...)
- * fails with a message saying what was found and what is expected. */
-int model_path_kind(const char *path, ModelPathKind *kind);
-
-/* Loads the model at path, whichever kind it is (model_path_kind). *m is
- * initialised here. files (nullable) receives config.json and the side
- * files (tokenizer.json, ...) of the directory or checkpoint. */
-int model_load_any(const char *path, Model *m, ModelFiles *files);
-
-/* The side files of the model at path (either kind) without loading the
- * weights of an HF directory. (A checkpoint's integrity check still reads
- * the whole file.) */
-int model_files_load(const char *path, ModelFiles *files);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * tokenizer.c: byte-level BPE from an HF tokenizer.json (see tokenizer.h for
  * the pipeline and the thread-safety contract).
- * Not for: chat templates (data/template.c), model files (the loader resolves
- * --model and hands us the JSON).
+ * Not for: chat templates (data/template.c), model files (model/io/loader.h
+ * finds a model's tokenizer.json and hands us the JSON).
  *
  * Layout of a loaded Tokenizer: every string lives in one of two arenas
  * (`pieces`: the tokenizer.json spelling of each token; `bytes`: the bytes
@@ -13,9 +13,6 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer.h"
-
-#include "model/io/checkpoint.h"
-#include "model/io/hf.h"
 
 #include <errno.h>
 #include <pcre2.h>
@@ -974,46 +971,6 @@ int tokenizer_load(Tokenizer **out, const char *path_json) {
     int rc = tokenizer_load_from_string(out, text, len, path_json);
     free(text);
     return rc;
-}
-
-int tokenizer_load_from_model(Tokenizer **out, const char *model_path) {
-    *out = NULL;
-    struct stat st;
-    if (stat(model_path, &st))
-        return ERR("%s: %s; --model must be an HF model directory (with tokenizer.json) or a tokenizer.json file",
-                   model_path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) {
-        StrBuf p = {0};
-        strbuf_cat(&p, model_path);
-        strbuf_cat(&p, "/tokenizer.json");
-        int rc = 0;
-        if (stat(p.p, &st))
-            rc = ERR("%s: no tokenizer.json in this directory; an HF model directory must hold tokenizer.json "
-                     "(copy it from the model's Hub repository)",
-                     model_path);
-        else
-            rc = tokenizer_load(out, p.p);
-        free(p.p);
-        return rc;
-    }
-    size_t n = strlen(model_path);
-    if (n >= 5 && !strcmp(model_path + n - 5, ".json")) return tokenizer_load(out, model_path);
-    if (checkpoint_probe(model_path)) {
-        /* A grpo checkpoint embeds the model's side files (checkpoint.h). */
-        ModelFiles files = {0};
-        if (model_files_load(model_path, &files)) return -1;
-        size_t len = 0;
-        const char *text = model_files_get(&files, "tokenizer.json", &len);
-        int rc = text ? tokenizer_load_from_string(out, text, len, model_path)
-                      : ERR("%s: this checkpoint holds no tokenizer.json (it was written without one); pass the HF "
-                            "model directory or a tokenizer.json file",
-                            model_path);
-        model_files_free(&files);
-        return rc;
-    }
-    return ERR("%s: not a directory, a grpo HDF5 checkpoint or a .json file; --model must be an HF model "
-               "directory (with tokenizer.json), a checkpoint written by grpo, or a tokenizer.json file",
-               model_path);
 }
 
 /* ---- encoding ------------------------------------------------------------ */

@@ -62,12 +62,6 @@ int tokenizer_load(Tokenizer **out, const char *path_json);
  * names the source in error messages (a path, or "HDF5 /tokenizer"). */
 int tokenizer_load_from_string(Tokenizer **out, const char *json, size_t len, const char *what);
 
-/* Resolves a `--model M` argument to its tokenizer: M is an HF-layout
- * directory (M/tokenizer.json), a grpo HDF5 checkpoint (its embedded
- * tokenizer.json), or a path to a .json file. Anything else fails with a
- * message saying what M must be. */
-int tokenizer_load_from_model(Tokenizer **out, const char *model_path);
-
 /* Frees a tokenizer; NULL is a no-op. */
 void tokenizer_free(Tokenizer *t);
 

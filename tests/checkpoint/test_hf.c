@@ -24,6 +24,7 @@
 #include "common/json.h"
 #include "model/io/checkpoint.h"
 #include "model/io/hf.h"
+#include "model/io/loader.h"
 #include "test.h"
 
 #define FIX GRPO_TEST_DATA "/fixtures/hf"
@@ -196,20 +197,20 @@ static void test_round_trips(void) {
     TEST_CHECK(cJSON_IsString(dt) && !strcmp(dt->valuestring, "bfloat16"), "torch_dtype bfloat16");
     cJSON_Delete(cj);
 
-    /* model_load_any / model_files_load on both kinds. */
+    /* model_load / model_load_files on both kinds. */
     Model d;
     ModelFiles fd = {0};
-    TEST_CHECK(model_load_any(src, &d, NULL) == 0 && same_params(&a, &d), "model_load_any(HF): %s", err_msg());
+    TEST_CHECK(model_load(src, &d, NULL) == 0 && same_params(&a, &d), "model_load(HF): %s", err_msg());
     if (d.params) model_free(&d);
-    TEST_CHECK(model_load_any(wp("q.h5"), &d, &fd) == 0 && same_params(&a, &d), "model_load_any(h5): %s", err_msg());
+    TEST_CHECK(model_load(wp("q.h5"), &d, &fd) == 0 && same_params(&a, &d), "model_load(h5): %s", err_msg());
     TEST_CHECK(model_files_get(&fd, "tokenizer.json", NULL) != NULL, "tokenizer.json inside the checkpoint");
     if (d.params) model_free(&d);
     model_files_free(&fd);
-    TEST_CHECK(model_files_load(wp("q.h5"), &fd) == 0 && model_files_get(&fd, "tokenizer.json", NULL),
-               "model_files_load(h5): %s", err_msg());
+    TEST_CHECK(model_load_files(wp("q.h5"), &fd) == 0 && model_files_get(&fd, "tokenizer.json", NULL),
+               "model_load_files(h5): %s", err_msg());
     model_files_free(&fd);
-    TEST_CHECK(model_files_load(src, &fd) == 0 && model_files_get(&fd, "tokenizer.json", NULL),
-               "model_files_load(HF): %s", err_msg());
+    TEST_CHECK(model_load_files(src, &fd) == 0 && model_files_get(&fd, "tokenizer.json", NULL),
+               "model_load_files(HF): %s", err_msg());
     model_files_free(&fd);
 
     if (b.params) model_free(&b);
@@ -436,7 +437,7 @@ static void test_path_kinds(void) {
     };
     for (int i = 0; i < 5; i++) {
         Model m;
-        TEST_CHECK(model_load_any(bad[i].path, &m, NULL) == -1 && strstr(err_msg(), bad[i].path) &&
+        TEST_CHECK(model_load(bad[i].path, &m, NULL) == -1 && strstr(err_msg(), bad[i].path) &&
                        strstr(err_msg(), bad[i].phrase),
                    "%s: %s", bad[i].path, err_msg());
     }

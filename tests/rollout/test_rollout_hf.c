@@ -17,7 +17,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
-#include "model/io/hf.h"
+#include "model/io/loader.h"
 #include "model/tokenizer/tokenizer.h"
 #include "rollout/rollout.h"
 #include "test.h"
@@ -35,7 +35,7 @@ static void check_fixture(const char *name, const int *eos, int n_eos) {
     snprintf(path, sizeof(path), "%s/reference.json", dir);
     Model m;
     ModelFiles files = {0};
-    if (model_load_any(dir, &m, &files)) {
+    if (model_load(dir, &m, &files)) {
         TEST_CHECK(0, "%s: %s", name, err_msg());
         return;
     }

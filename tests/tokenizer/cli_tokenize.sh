@@ -59,7 +59,7 @@ check "--file - reads stdin" $([ "$ids" = "$ids_stdin" ]; echo $?)
 err=$("$GRPO" detokenize --model "$TOK" --ids '[999999]' 2>&1); rc=$?
 check "out-of-range id fails with a message ($err)" $([ $rc -eq 1 ] && [[ "$err" == *outside* ]]; echo $?)
 err=$("$GRPO" tokenize --model "$WORK/nope" --text hi 2>&1); rc=$?
-check "missing model fails ($err)" $([ $rc -eq 1 ] && [[ "$err" == *"--model must be"* ]]; echo $?)
+check "missing model fails ($err)" $([ $rc -eq 1 ] && [[ "$err" == *"--model: "*"tokenizer.json file"* ]]; echo $?)
 touch "$WORK/ckpt.h5"
 err=$("$GRPO" tokenize --model "$WORK/ckpt.h5" --text hi 2>&1); rc=$?
 check "a file that is not a grpo checkpoint is refused with a message ($err)" $([ $rc -eq 1 ] && [[ "$err" == *checkpoint* ]]; echo $?)

@@ -11,6 +11,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
+#include "model/io/loader.h"
 #include "model/tokenizer/tokenizer.h"
 #include "test.h"
 
@@ -186,20 +187,20 @@ static void test_model_path(void) {
     TEST_CHECK(file_write_atomic(path, s, strlen(s)) == 0, "write %s", path);
     free(s);
     Tokenizer *t;
-    TEST_CHECK(tokenizer_load_from_model(&t, dir) == 0, "directory: %s", err_msg());
+    TEST_CHECK(model_open_tokenizer(dir, &t) == 0, "directory: %s", err_msg());
     tokenizer_free(t);
-    TEST_CHECK(tokenizer_load_from_model(&t, path) == 0, "json file: %s", err_msg());
+    TEST_CHECK(model_open_tokenizer(path, &t) == 0, "json file: %s", err_msg());
     tokenizer_free(t);
     char h5[600];
     snprintf(h5, sizeof h5, "%s/model.h5", dir);
     file_write_atomic(h5, "x", 1);
-    TEST_CHECK(tokenizer_load_from_model(&t, h5) == -1 && t == NULL && strstr(err_msg(), "checkpoint"), "h5: %s",
+    TEST_CHECK(model_open_tokenizer(h5, &t) == -1 && t == NULL && strstr(err_msg(), "checkpoint"), "h5: %s",
                err_msg());
-    TEST_CHECK(tokenizer_load_from_model(&t, "/nonexistent/model") == -1 && strstr(err_msg(), "--model must be"),
+    TEST_CHECK(model_open_tokenizer("/nonexistent/model", &t) == -1 && strstr(err_msg(), "tokenizer.json file"),
                "missing: %s", err_msg());
     snprintf(path, sizeof path, "%s/empty", dir);
     mkdir_p(path);
-    TEST_CHECK(tokenizer_load_from_model(&t, path) == -1 && strstr(err_msg(), "no tokenizer.json"),
+    TEST_CHECK(model_open_tokenizer(path, &t) == -1 && strstr(err_msg(), "no tokenizer.json"),
                "dir without tokenizer.json: %s", err_msg());
 }
 
