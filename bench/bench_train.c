@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
         model_alloc_grads(&m);
         Acts a;
         if (acts_init(&a, &cfg, N, T, 1, recompute)) FATAL("%s", err_msg());
-        AdamWConfig oc = {0.9, 0.999, 1e-8, 0.0};
+        AdamWConfig oc = {.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.0};
         AdamW opt;
         adamw_init(&opt, &m, &oc);
         int *tokens = xmalloc(N * sizeof(int)), *targets = xmalloc(N * sizeof(int)), starts[9];
@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
             targets[i] = (i + 1) % T ? tokens[i + 1] : -1;
             w[i] = targets[i] >= 0 ? -1.0f / (float)(N - B) : 0.0f;
         }
-        Batch batch = {B, N, tokens, starts, NULL, NULL, NULL, NULL};
+        Batch batch = {.n_seqs = B, .n_tokens = N, .tokens = tokens, .seq_start = starts};
         double t0 = 0;
         for (int it = 0; it < warmup + steps; it++) {
             if (it == warmup) t0 = now_seconds();

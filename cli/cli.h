@@ -7,6 +7,8 @@
 #ifndef GRPO_CLI_H
 #define GRPO_CLI_H
 
+#include <stdint.h>
+
 #include "model/model.h"
 #include "model/tokenizer/tokenizer.h"
 
@@ -42,5 +44,13 @@ int cli_fail(const char *cmd);
  * strings, which are argv's) the n_sets overrides. Returns EXIT_OK or a
  * usage error (already printed). */
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
+
+/* Option values: the whole string must be the number. Return 0, or -1
+ * (nothing printed) when s is not a number in range: a decimal integer in
+ * [lo, hi]; a non-negative decimal integer (no sign) up to 2^64-1; a
+ * finite float. */
+int cli_parse_long(const char *s, long lo, long hi, long *out);
+int cli_parse_u64(const char *s, uint64_t *out);
+int cli_parse_float(const char *s, float *out);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * cli_util.c: small helpers shared by the subcommands (see cli.h).
  */
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,4 +52,31 @@ int cli_job_args(const char *cmd, int argc, char **argv, const char **config, co
     }
     if (!*config) return cli_usage_error(cmd, "missing CONFIG.json");
     return EXIT_OK;
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || s[0] == '+' || s[0] == ' ') return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_float(const char *s, float *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v)) return -1;
+    *out = (float)v;
+    return 0;
 }

@@ -4,7 +4,6 @@
  * text to the terminal or printing one JSON object per sample.
  * Not for: sampling logic (rollout/), templates (data/template.h).
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,24 +47,6 @@ static void usage(FILE *f) {
             "\n"
             "Without --json, one sample streams to stdout as it is generated; with --n > 1\n"
             "each sample is printed when it finishes, under a header line.\n");
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_float(const char *s, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) return -1;
-    *out = (float)v;
-    return 0;
 }
 
 /* Prints bytes as a JSON string: escapes, invalid UTF-8 as U+FFFD. */
@@ -158,27 +139,23 @@ int cmd_generate(int argc, char **argv) {
         } else if (!strcmp(a, "--template")) {
             tmpl = v;
         } else if (!strcmp(a, "--n")) {
-            if (parse_int(v, 1, 1 << 20, &l))
+            if (cli_parse_long(v, 1, 1 << 20, &l))
                 return cli_usage_error("generate", "--n must be an integer >= 1, got '%s'", v);
             rc.num_generations = (int)l;
         } else if (!strcmp(a, "--max-new-tokens")) {
-            if (parse_int(v, 1, 1 << 24, &l))
+            if (cli_parse_long(v, 1, 1 << 24, &l))
                 return cli_usage_error("generate", "--max-new-tokens must be an integer >= 1, got '%s'", v);
             rc.max_completion_length = (int)l;
         } else if (!strcmp(a, "--top-k")) {
-            if (parse_int(v, 0, 1 << 30, &l))
+            if (cli_parse_long(v, 0, 1 << 30, &l))
                 return cli_usage_error("generate", "--top-k must be an integer >= 0 (0 = off), got '%s'", v);
             rc.top_k = (int)l;
         } else if (!strcmp(a, "--seed")) {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(v, &end, 10);
-            if (errno || end == v || *end || v[0] == '-')
+            if (cli_parse_u64(v, &rc.seed))
                 return cli_usage_error("generate", "--seed must be a non-negative integer, got '%s'", v);
-            rc.seed = s;
         } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p") || !strcmp(a, "--min-p")) {
             float *dst = !strcmp(a, "--temperature") ? &rc.temperature : !strcmp(a, "--top-p") ? &rc.top_p : &rc.min_p;
-            if (parse_float(v, dst)) return cli_usage_error("generate", "%s must be a number, got '%s'", a, v);
+            if (cli_parse_float(v, dst)) return cli_usage_error("generate", "%s must be a number, got '%s'", a, v);
         } else if (!strcmp(a, "--stop")) {
             if (rc.n_stop >= MAX_STOP) return cli_usage_error("generate", "at most %d --stop strings", MAX_STOP);
             if (!v[0]) return cli_usage_error("generate", "--stop needs a non-empty string");

@@ -3,8 +3,6 @@
  * initialised model (HF-style init, model_init_random), written as an HDF5
  * checkpoint when PATH ends in .h5, else as an HF-layout directory.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,12 +90,8 @@ int cmd_init(int argc, char **argv) {
     if (!out) return cli_usage_error("init", "--out PATH is required");
     uint64_t seed = 0;
     if (seed_s) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long s = strtoull(seed_s, &end, 10);
-        if (!seed_s[0] || *end || errno || seed_s[0] == '-')
+        if (cli_parse_u64(seed_s, &seed))
             return cli_usage_error("init", "--seed must be a non-negative integer, got '%s'", seed_s);
-        seed = s;
     }
     StDtype dtype = ST_F32;
     if (dtype_s) {

@@ -81,12 +81,8 @@ static int input_from_line(const cJSON *obj, const char *where, RewardInput *in)
         return -1;
     if (prompt) in->prompt = prompt;
     in->n_tokens = (int)n_tokens;
-    if (finish) {
-        if (!strcmp(finish, "eos")) in->finish = FINISH_EOS;
-        else if (!strcmp(finish, "stop")) in->finish = FINISH_STOP;
-        else if (!strcmp(finish, "length")) in->finish = FINISH_LENGTH;
-        else return ERR("%s.finish_reason: '%s' is not one of eos, stop, length", where, finish);
-    }
+    if (finish && finish_reason_parse(finish, &in->finish))
+        return ERR("%s.finish_reason: '%s' is not one of eos, stop, length", where, finish);
     return 0;
 }
 
@@ -160,9 +156,7 @@ int cmd_reward(int argc, char **argv) {
         else if (!strcmp(a, "--on-error") && has_val) on_error = argv[++i];
         else if (!strcmp(a, "--diagnostics")) diagnostics = 1;
         else if (!strcmp(a, "--batch-size") && has_val) {
-            char *end;
-            batch = strtol(argv[++i], &end, 10);
-            if (*end || batch < 1 || batch > 1000000)
+            if (cli_parse_long(argv[++i], 1, 1000000, &batch))
                 return cli_usage_error("reward", "--batch-size: expected an integer in [1, 1000000], got '%s'",
                                        argv[i]);
         } else if (!strcmp(a, "--config") || !strcmp(a, "--input") || !strcmp(a, "--on-error") ||

@@ -43,10 +43,6 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "--version")) {
         return cmd_version(1, argv + 1);
     }
-    if (0) {
-        printf("grpo 0.1.0\n");
-        return EXIT_OK;
-    }
     for (size_t i = 0; i < n_commands; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "grpo: unknown command '%s'\n\n", argv[1]);

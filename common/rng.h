@@ -27,6 +27,25 @@ typedef struct {
 void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
 void rng_init(Rng *r, uint64_t seed, uint32_t step, uint32_t prompt, uint32_t sample);
+
+/* The named streams. Every random draw of grpo.c comes from one of these,
+ * so no two purposes ever share draws (docs/architecture.md,
+ * Determinism). The ordinary slots (step, prompt, sample) belong to
+ * rollout sampling; every other stream puts a reserved key in one slot,
+ * far above any prompt index or step a run reaches:
+ *
+ *   rollout sample g of prompt i at step s   (seed, s, i, g)
+ *   weight initialisation, tensor t, chunk c (seed, RNG_STEP_INIT, t, c)
+ *   SFT example order in epoch e             (seed, e, RNG_PROMPT_SFT_SHUFFLE, 0)
+ *   GRPO prompt order in epoch e             (seed, e, RNG_PROMPT_GRPO_SHUFFLE, 0)
+ *   math grader test point k                 (RNG_SEED_MATH_POINTS, 0, k, 0)
+ */
+enum {
+    RNG_STEP_INIT = 0xFFFFFFFFu,          /* step slot: model_init_random */
+    RNG_PROMPT_SFT_SHUFFLE = 0x5F7D47A0u, /* prompt slot: the SFT epoch permutation */
+    RNG_PROMPT_GRPO_SHUFFLE = 0x5F7D47A1u, /* prompt slot: the GRPO epoch permutation */
+};
+#define RNG_SEED_MATH_POINTS 0x6d617468u /* "math": the grader's fixed evaluation points */
 uint32_t rng_u32(Rng *r);
 uint64_t rng_u64(Rng *r);
 /* Uniform in [0, 1) with 24 random bits (exactly representable floats). */

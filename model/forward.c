@@ -194,7 +194,7 @@ static void layer_forward(const ModelConfig *cfg, const LayerParams *p, Acts *a,
     int ldkv = d.QKV;
     if (kv) {
         float *K = kv->k + (size_t)l * kv->rows * d.KVD, *Vv = kv->v + (size_t)l * kv->rows * d.KVD;
-#pragma omp parallel for schedule(static) if ((long)N * d.KVD >= 32768) /* decode: a few rows */
+#pragma omp parallel for schedule(static) if ((long)N * d.KVD >= KERNEL_SERIAL_BELOW)
         for (int b = 0; b < batch->n_seqs; b++) {
             int row0 = batch->own_row[b] + (batch->own_past ? batch->own_past[b] : 0);
             for (int n = batch->seq_start[b]; n < batch->seq_start[b + 1]; n++) {

@@ -58,13 +58,8 @@ void matmul_backward(float *dinp, int lddi, float *dw, float *dbias, const float
     }
 }
 
-/* Below this many elements a row-wise kernel runs on one thread: at
- * decode's few rows a parallel region costs more than the work. (Rows are
- * independent, so the results do not change.) */
-#define SERIAL_BELOW 32768L
-
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps) {
-#pragma omp parallel for schedule(static) if ((long)N * C >= SERIAL_BELOW)
+#pragma omp parallel for schedule(static) if ((long)N * C >= KERNEL_SERIAL_BELOW)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
@@ -137,7 +132,7 @@ void rope_tables(float *cos_t, float *sin_t, int max_pos, int HD, double theta, 
 static void rope_apply(float *x, int ld, int n_heads, const int *pos, const float *cos_t, const float *sin_t, int N,
                        int HD, float sign) {
     int half = HD / 2;
-#pragma omp parallel for schedule(static) if ((long)N * n_heads * HD >= SERIAL_BELOW)
+#pragma omp parallel for schedule(static) if ((long)N * n_heads * HD >= KERNEL_SERIAL_BELOW)
     for (int n = 0; n < N; n++) {
         const float *c = cos_t + (size_t)pos[n] * half, *s = sin_t + (size_t)pos[n] * half;
         for (int h = 0; h < n_heads; h++) {
@@ -164,7 +159,7 @@ void rope_backward(float *dx, int ld, int n_heads, const int *pos, const float *
 
 void headnorm_forward(float *out, int ldo, float *rstd, const float *inp, int ldi, const float *w, int N, int n_heads,
                       int HD, float eps) {
-#pragma omp parallel for schedule(static) if ((long)N * n_heads * HD >= SERIAL_BELOW)
+#pragma omp parallel for schedule(static) if ((long)N * n_heads * HD >= KERNEL_SERIAL_BELOW)
     for (int n = 0; n < N; n++) {
         for (int h = 0; h < n_heads; h++) {
             const float *x = inp + (size_t)n * ldi + (size_t)h * HD;
@@ -207,7 +202,7 @@ void headnorm_backward(float *dinp, int lddi, float *dw, const float *dout, int 
 }
 
 void swiglu_forward(float *h, const float *gu, int N, int F) {
-#pragma omp parallel for schedule(static) if ((long)N * F >= SERIAL_BELOW / 4) /* expf: heavier */
+#pragma omp parallel for schedule(static) if ((long)N * F >= KERNEL_SERIAL_BELOW / 4) /* expf: heavier */
     for (int n = 0; n < N; n++) {
         const float *g = gu + (size_t)n * 2 * F, *u = g + F;
         float *o = h + (size_t)n * F;
@@ -232,7 +227,7 @@ void swiglu_backward(float *dgu, const float *dh, const float *gu, int N, int F)
 }
 
 void embed_forward(float *out, const int *tokens, const float *embed, int N, int C) {
-#pragma omp parallel for schedule(static) if ((long)N * C >= SERIAL_BELOW)
+#pragma omp parallel for schedule(static) if ((long)N * C >= KERNEL_SERIAL_BELOW)
     for (int n = 0; n < N; n++) memcpy(out + (size_t)n * C, embed + (size_t)tokens[n] * C, (size_t)C * sizeof(float));
 }
 
@@ -248,11 +243,6 @@ void embed_backward(float *dembed, const float *dout, const int *tokens, int N, 
             for (int i = c0; i < c1; i++) d[i] += g[i];
         }
     }
-}
-
-void vec_add(float *a, const float *b, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) a[i] += b[i];
 }
 
 /* ---- row-stable matmul for rollout (matmul_forward_rowstable) -----------

@@ -12,6 +12,11 @@
 
 #include <stddef.h>
 
+/* Below this many elements a row-wise loop runs on one thread: at
+ * decode's few rows a parallel region costs more than the work. (Rows are
+ * independent, so the results do not change.) */
+#define KERNEL_SERIAL_BELOW 32768L
+
 /* out (N, OC) = inp (N, IC) @ w^T, w (OC, IC) row-major, + bias (OC) if not
  * NULL. ldo/ldi are the row strides of out and inp (>= OC, >= IC). */
 void matmul_forward(float *out, int ldo, const float *inp, int ldi, const float *w, const float *bias, int N, int IC,
@@ -75,8 +80,5 @@ void swiglu_backward(float *dgu, const float *dh, const float *gu, int N, int F)
 void embed_forward(float *out, const int *tokens, const float *embed, int N, int C);
 /* dembed[tokens[n]] += dout[n]; deterministic (fixed summation order). */
 void embed_backward(float *dembed, const float *dout, const int *tokens, int N, int C);
-
-/* a += b, n floats. */
-void vec_add(float *a, const float *b, size_t n);
 
 #endif

@@ -179,7 +179,7 @@ void model_init_random(Model *m, uint64_t seed) {
 #pragma omp parallel for schedule(static)
         for (size_t ch = 0; ch < n_chunks; ch++) {
             Rng r;
-            rng_init(&r, seed, 0xFFFFFFFFu, (uint32_t)i, (uint32_t)ch);
+            rng_init(&r, seed, RNG_STEP_INIT, (uint32_t)i, (uint32_t)ch);
             size_t end = (ch + 1) * chunk < t[i].numel ? (ch + 1) * chunk : t[i].numel;
             for (size_t k = ch * chunk; k < end; k++) t[i].data[k] = (float)(std * rng_normal(&r));
         }

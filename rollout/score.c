@@ -28,7 +28,7 @@ int rollout_score(const Model *m, const int *prompt, int np, const int *completi
     for (int i = 0; i < N; i++) targets[i] = i + 1 >= np && i + 1 < N ? tokens[i + 1] : -1;
     for (int j = 0; j < nc; j++) rows[j] = np - 1 + j;
     int starts[2] = {0, N};
-    Batch b = {1, N, tokens, starts, NULL, NULL, NULL, NULL};
+    Batch b = {.n_seqs = 1, .n_tokens = N, .tokens = tokens, .seq_start = starts};
     Acts a;
     int rc = acts_init(&a, cfg, N, N, 0, 0);
     if (!rc) {

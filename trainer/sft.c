@@ -159,7 +159,7 @@ static size_t order_at(Order *o, uint64_t g) {
         for (size_t i = 0; i < o->n; i++) o->perm[i] = i;
         if (o->shuffle) {
             Rng r;
-            rng_init(&r, o->seed, (uint32_t)epoch, 0x5F7D47A0u, 0);
+            rng_init(&r, o->seed, (uint32_t)epoch, RNG_PROMPT_SFT_SHUFFLE, 0);
             for (size_t i = o->n - 1; i > 0; i--) {
                 size_t j = rng_below(&r, (uint32_t)(i + 1));
                 size_t t = o->perm[i];

@@ -24,7 +24,7 @@ int main(void) {
     Acts a;
     acts_init(&a, &cfg, 4, 4, 0, 0);
     int tokens[3] = {1, 2, 3}, starts[2] = {0, 3}, targets[3] = {2, 3, -1};
-    Batch b = {1, 3, tokens, starts, NULL, NULL, NULL, NULL};
+    Batch b = {.n_seqs = 1, .n_tokens = 3, .tokens = tokens, .seq_start = starts};
     float logp[3];
     if (model_forward(&m, &a, &b, NULL)) return 1;
     model_logprobs(&m, &a, targets, logp, NULL);

@@ -349,7 +349,7 @@ static void test_model(const char *name, const char *type, int nkv, int hd, int 
     for (int i = 0; i < N; i++) tokens[i] = (int)rng_below(&g_rng, 50);
     for (int s = 0; s < 3; s++)
         for (int i = starts[s]; i < starts[s + 1]; i++) tg[i] = i + 1 < starts[s + 1] ? tokens[i + 1] : -1;
-    Batch b = {3, N, tokens, starts, NULL, NULL, NULL, NULL};
+    Batch b = {.n_seqs = 3, .n_tokens = N, .tokens = tokens, .seq_start = starts};
     Acts a;
     TEST_CHECK(acts_init(&a, &cfg, 32, 32, 1, recompute) == 0, "%s", err_msg());
     float wlp[21], went[21], logp[21], ent[21];
@@ -387,7 +387,7 @@ static void test_thread_guard(void) {
     acts_init(&a, &cfg, 8, 8, 1, 0);
     omp_set_num_threads(2);
     int tokens[3] = {1, 2, 3}, starts[2] = {0, 3};
-    Batch b = {1, 3, tokens, starts, NULL, NULL, NULL, NULL};
+    Batch b = {.n_seqs = 1, .n_tokens = 3, .tokens = tokens, .seq_start = starts};
     int rc = model_forward(&m, &a, &b, NULL);
     TEST_CHECK(rc == -1 && strstr(err_msg(), "threads"), "forward with more threads than sized: rc %d, %s", rc,
                err_msg());

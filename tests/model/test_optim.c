@@ -33,7 +33,7 @@ int main(void) {
     for (size_t i = 0; i < m.n_params; i++) m.grads[i] = (float)((i % 7) - 3) * 0.01f + 0.001f;
     float *p0 = xmalloc(m.n_params * sizeof(float));
     memcpy(p0, m.params, m.n_params * sizeof(float));
-    AdamWConfig oc = {0.9, 0.999, 1e-8, 0.1};
+    AdamWConfig oc = {.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1};
     AdamW opt;
     adamw_init(&opt, &m, &oc);
     const double lr = 1e-2;
@@ -84,7 +84,7 @@ int main(void) {
     TEST_CLOSE(grad_norm(m.grads, m.n_params), n2, 0, "no clipping below the limit");
 
     /* schedules (HF get_*_schedule_with_warmup) */
-    LRSchedule s = {LR_LINEAR, 1.0, 10, 110, 0.0};
+    LRSchedule s = {.kind = LR_LINEAR, .lr = 1.0, .warmup_steps = 10, .total_steps = 110, .min_lr_ratio = 0.0};
     TEST_CLOSE(lr_at(&s, 0), 0.0, 1e-12, "warmup start");
     TEST_CLOSE(lr_at(&s, 5), 0.5, 1e-12, "warmup middle");
     TEST_CLOSE(lr_at(&s, 10), 1.0, 1e-12, "peak");

@@ -177,7 +177,7 @@ static void run_case(const char *file) {
     double *wlp_d = read_doubles("inputs/w_lp", NULL), *went_d = read_doubles("inputs/w_ent", NULL);
     float *wlp = xmalloc(N * sizeof(float)), *went = xmalloc(N * sizeof(float));
     for (size_t i = 0; i < N; i++) wlp[i] = (float)wlp_d[i], went[i] = (float)went_d[i];
-    Batch b = {(int)B1 - 1, (int)N, tokens, starts, NULL, NULL, NULL, NULL};
+    Batch b = {.n_seqs = (int)B1 - 1, .n_tokens = (int)N, .tokens = tokens, .seq_start = starts};
 
     Acts a;
     TEST_CHECK(acts_init(&a, &cfg, (int)N, (int)N, 1, 0) == 0, "%s", err_msg());
@@ -222,8 +222,10 @@ static void run_case(const char *file) {
     free(g0);
 
     /* AdamW: minimise J for 5 steps with clipping, as the reference did */
-    AdamWConfig oc = {read_scalar("adamw/beta1"), read_scalar("adamw/beta2"), read_scalar("adamw/eps"),
-                      read_scalar("adamw/weight_decay")};
+    AdamWConfig oc = {.beta1 = read_scalar("adamw/beta1"),
+                      .beta2 = read_scalar("adamw/beta2"),
+                      .eps = read_scalar("adamw/eps"),
+                      .weight_decay = read_scalar("adamw/weight_decay")};
     double lr = read_scalar("adamw/lr"), maxn = read_scalar("adamw/max_grad_norm");
     double *robj = read_doubles("adamw/objectives", NULL), *rgn = read_doubles("adamw/grad_norms", NULL);
     AdamW opt;
