@@ -13,35 +13,63 @@
 
 int cmd_config(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
-        printf("usage: grpo config CONFIG.json [--set key.path=value ...]\n"
+        printf("usage: grpo config CONFIG.json [--for sft|train|eval] [--set key.path=value ...]\n"
                "       grpo config --reference\n"
                "\n"
-               "Checks a job config (unknown keys, types, ranges) and prints the effective\n"
-               "config with every default filled in. --reference prints the table of every\n"
-               "key (the source of docs/config.md).\n");
+               "Checks a job config as the given command reads it (unknown keys, keys that\n"
+               "command does not use, types, ranges) and prints the effective config with\n"
+               "every default filled in. Without --for, a config with a rewards, rollout or\n"
+               "algorithm section is checked for grpo train, any other for grpo sft.\n"
+               "--reference prints the table of every key (the source of docs/config.md).\n");
         return EXIT_OK;
     }
     if (argc == 2 && !strcmp(argv[1], "--reference")) {
-        size_t n;
-        const CfgField *s = jobconfig_schema(&n);
-        config_write_reference(stdout, s, n);
+        config_write_reference(stdout, jobconfig_schema());
         return EXIT_OK;
+    }
+    /* --for is ours; the rest are the job arguments. */
+    const char *for_cmd = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    int n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && !strcmp(argv[i], "--for")) {
+            if (i + 1 >= argc) {
+                free(rest);
+                return cli_usage_error("config", "--for needs sft, train or eval");
+            }
+            for_cmd = argv[++i];
+        } else {
+            rest[n_rest++] = argv[i];
+        }
+    }
+    JobKind kind = JOB_SFT;
+    if (for_cmd) {
+        if (!strcmp(for_cmd, "sft")) kind = JOB_SFT;
+        else if (!strcmp(for_cmd, "train")) kind = JOB_TRAIN;
+        else if (!strcmp(for_cmd, "eval")) kind = JOB_EVAL;
+        else {
+            free(rest);
+            return cli_usage_error("config", "--for must be sft, train or eval, got '%s'", for_cmd);
+        }
     }
     const char *config;
     const char **sets;
     size_t n_sets;
-    int rc = cli_job_args("config", argc, argv, &config, &sets, &n_sets);
+    int rc = cli_job_args("config", n_rest, rest, &config, &sets, &n_sets);
     if (rc != EXIT_OK) {
         free(sets);
+        free(rest);
         return rc;
     }
-    JobConfig job;
-    if (jobconfig_load(&job, config, sets, n_sets)) {
+    JobConfig job = {0};
+    if ((!for_cmd && jobconfig_guess_kind(config, &kind)) || jobconfig_load(&job, kind, config, sets, n_sets)) {
         fprintf(stderr, "grpo config: %s\n", err_msg());
         jobconfig_free(&job);
         free(sets);
+        free(rest);
         return EXIT_FAIL;
     }
+    fprintf(stderr, "grpo config: %s is a valid config for %s\n", config, jobconfig_kind_name(kind));
     cJSON *j = jobconfig_to_json(&job);
     char *text = cJSON_Print(j);
     printf("%s\n", text);
@@ -49,5 +77,6 @@ int cmd_config(int argc, char **argv) {
     cJSON_Delete(j);
     jobconfig_free(&job);
     free(sets);
+    free(rest);
     return EXIT_OK;
 }

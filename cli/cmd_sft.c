@@ -44,7 +44,7 @@ int cmd_sft(int argc, char **argv) {
     dist_init(&d, &argc, &argv);
     if (d.rank != 0) log_set_level(LOG_QUIET);
     JobConfig job;
-    if (jobconfig_load(&job, config, sets, n_sets)) {
+    if (jobconfig_load(&job, JOB_SFT, config, sets, n_sets)) {
         if (d.rank == 0) fprintf(stderr, "grpo sft: %s\n", err_msg());
         jobconfig_free(&job);
         free(sets);

@@ -1,5 +1,6 @@
 /*
  * config.c: the schema-driven JSON config binder (config.h).
+ * Not for: the keys themselves (trainer/jobconfig.c).
  */
 #include "config.h"
 
@@ -9,38 +10,61 @@
 
 #include "common.h"
 #include "json.h"
+#include "strbuf.h"
 
 /* ---- paths ---- */
 
-/* Does field path `p` lie under section `prefix` ("" = root)? On success
- * *next receives the next component (its length in *len). */
-static int under(const char *p, const char *prefix, const char **next, size_t *len) {
-    size_t pl = strlen(prefix);
-    if (pl) {
-        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.') return 0;
-        p += pl + 1;
+static char *path_cat(const char *prefix, const char *key) {
+    StrBuf b = {0};
+    if (prefix[0]) {
+        strbuf_cat(&b, prefix);
+        strbuf_cat(&b, ".");
     }
-    const char *dot = strchr(p, '.');
-    *next = p;
-    *len = dot ? (size_t)(dot - p) : strlen(p);
-    return 1;
+    strbuf_cat(&b, key);
+    return b.p ? b.p : xstrdup("");
 }
 
-static const CfgField *find_field(const CfgField *s, size_t n, const char *path) {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(s[i].path, path)) return &s[i];
+static int uses(const CfgField *f, unsigned user) { return f->users == 0 || (f->users & user) != 0; }
+
+static const CfgField *find_field(const CfgSchema *s, const char *path) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->fields[i].path, path)) return &s->fields[i];
     return NULL;
 }
 
-/* Distinct names valid directly under `prefix` (caller frees the array, not
- * the strings it points into... they are copies; freed by names_free). */
-static size_t names_under(const CfgField *s, size_t n, const char *prefix, char ***out) {
-    char **names = xmalloc((n + 1) * sizeof(char *));
+/* Does `path` name a section (a proper prefix of some field's path)? With
+ * user != 0, only sections holding a field that user reads count. */
+static int is_section(const CfgSchema *s, const char *path, unsigned user) {
+    size_t pl = strlen(path);
+    for (size_t i = 0; i < s->n; i++)
+        if (!strncmp(s->fields[i].path, path, pl) && s->fields[i].path[pl] == '.' &&
+            (!user || uses(&s->fields[i], user)))
+            return 1;
+    return 0;
+}
+
+/* The component of field path p right under `prefix` ("" = root), or NULL
+ * if p is not under it. *len gets its length. */
+static const char *component_under(const char *p, const char *prefix, size_t *len) {
+    size_t pl = strlen(prefix);
+    if (pl) {
+        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.') return NULL;
+        p += pl + 1;
+    }
+    const char *dot = strchr(p, '.');
+    *len = dot ? (size_t)(dot - p) : strlen(p);
+    return p;
+}
+
+/* The distinct names user may write directly under `prefix`, as an array
+ * of copies (names_free). */
+static size_t names_under(const CfgSchema *s, const char *prefix, unsigned user, char ***out) {
+    char **names = xmalloc((s->n + 1) * sizeof(char *));
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *nx;
+    for (size_t i = 0; i < s->n; i++) {
         size_t len;
-        if (!under(s[i].path, prefix, &nx, &len)) continue;
+        const char *nx = component_under(s->fields[i].path, prefix, &len);
+        if (!nx || !uses(&s->fields[i], user)) continue;
         int dup = 0;
         for (size_t j = 0; j < k && !dup; j++) dup = strlen(names[j]) == len && !strncmp(names[j], nx, len);
         if (dup) continue;
@@ -58,16 +82,45 @@ static void names_free(char **names, size_t k) {
     free(names);
 }
 
-static int is_section(const CfgField *s, size_t n, const char *path) {
+/* "grpo train and grpo eval": the users (other than `user`) that read the
+ * key or section at path. */
+static void readers_of(const CfgSchema *s, const char *path, int section, char *buf, size_t cap) {
+    unsigned mask = 0;
     size_t pl = strlen(path);
-    for (size_t i = 0; i < n; i++)
-        if (!strncmp(s[i].path, path, pl) && s[i].path[pl] == '.') return 1;
-    return 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const CfgField *f = &s->fields[i];
+        int match = section ? !strncmp(f->path, path, pl) && f->path[pl] == '.' : !strcmp(f->path, path);
+        if (match) mask |= f->users ? f->users : ~0u;
+    }
+    const char *names[32];
+    size_t k = 0;
+    for (size_t b = 0; b < s->n_users && b < 32; b++)
+        if (mask & (1u << b)) names[k++] = s->users[b];
+    join_words(buf, cap, names, k);
 }
 
-static int unknown_key(const char *origin, const CfgField *s, size_t n, const char *prefix, const char *key) {
+static const char *user_name(const CfgSchema *s, unsigned user) {
+    for (size_t b = 0; b < s->n_users; b++)
+        if (user == (1u << b)) return s->users[b];
+    return "this command";
+}
+
+static int unknown_key(const char *origin, const CfgSchema *s, unsigned user, const char *prefix, const char *key) {
+    char *full = path_cat(prefix, key);
+    int known = find_field(s, full) || is_section(s, full, 0);
+    if (known) {
+        /* A real key, but not one this command reads: say who reads it. */
+        char who[256];
+        int section = !find_field(s, full);
+        readers_of(s, full, section, who, sizeof(who));
+        err_set("%s: %s: %s does not use this %s (it is read by %s); remove it, or run the command it is for",
+                origin, full, user_name(s, user), section ? "section" : "key", who);
+        free(full);
+        return -1;
+    }
+    free(full);
     char **names;
-    size_t k = names_under(s, n, prefix, &names);
+    size_t k = names_under(s, prefix, user, &names);
     char list[1024], hint[256];
     join_words(list, sizeof(list), (const char *const *)names, k);
     did_you_mean(hint, sizeof(hint), key, (const char *const *)names, k);
@@ -76,82 +129,131 @@ static int unknown_key(const char *origin, const CfgField *s, size_t n, const ch
     return -1;
 }
 
-/* Rejects keys that are neither fields nor sections, recursively. */
-static int walk(const char *origin, const cJSON *obj, const CfgField *s, size_t n, const char *prefix) {
+/* Rejects, recursively, keys that are neither fields nor sections this
+ * user reads, dotted keys, and keys given twice in one object. */
+static int walk(const char *origin, const cJSON *obj, const CfgSchema *s, unsigned user, const char *prefix) {
     for (const cJSON *it = obj->child; it; it = it->next) {
-        char full[512];
-        snprintf(full, sizeof(full), "%s%s%s", prefix, prefix[0] ? "." : "", it->string);
-        if (find_field(s, n, full)) continue;
-        if (is_section(s, n, full)) {
-            if (!cJSON_IsObject(it)) return ERR("%s: %s: expected an object (a section of the config)", origin, full);
-            if (walk(origin, it, s, n, full)) return -1;
-            continue;
+        const char *key = it->string;
+        char *full = path_cat(prefix, key);
+        int rc = 0;
+        if (strchr(key, '.')) {
+            rc = ERR("%s: \"%s\": a key with a dot; nest it as an object instead (dotted paths are for --set)",
+                     origin, full);
+        } else {
+            for (const cJSON *o = obj->child; o != it && rc == 0; o = o->next)
+                if (!strcmp(o->string, key))
+                    rc = ERR("%s: %s: the key is given twice; keep one", origin, full);
         }
-        return unknown_key(origin, s, n, prefix, it->string);
+        if (rc == 0) {
+            const CfgField *f = find_field(s, full);
+            if (f && uses(f, user)) {
+                /* a field: bound later */
+            } else if (!f && is_section(s, full, user)) {
+                if (!cJSON_IsObject(it)) rc = ERR("%s: %s: expected an object (a section of the config)", origin, full);
+                else rc = walk(origin, it, s, user, full);
+            } else {
+                rc = unknown_key(origin, s, user, prefix, key);
+            }
+        }
+        free(full);
+        if (rc) return -1;
     }
     return 0;
 }
 
 /* The item at a dotted path, or NULL. */
 static cJSON *get_path(cJSON *root, const char *path) {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", path);
     cJSON *cur = root;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, ".")) {
+    const char *p = path;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
         if (!cJSON_IsObject(cur)) return NULL;
-        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+        cJSON *next = NULL;
+        for (cJSON *it = cur->child; it; it = it->next)
+            if (strlen(it->string) == len && !strncmp(it->string, p, len)) {
+                next = it;
+                break;
+            }
+        cur = next;
+        p += len + (dot ? 1 : 0);
     }
     return cur;
 }
 
 /* Sets root[path] = val (taking ownership), creating sections. */
 static int set_path(cJSON *root, const char *path, cJSON *val) {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", path);
     cJSON *cur = root;
-    char *save = NULL;
-    char *tok = strtok_r(buf, ".", &save);
-    while (tok) {
-        char *nexttok = strtok_r(NULL, ".", &save);
-        if (!nexttok) {
-            cJSON_DeleteItemFromObjectCaseSensitive(cur, tok);
-            cJSON_AddItemToObject(cur, tok, val);
+    const char *p = path;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        char *key = xmalloc(len + 1);
+        memcpy(key, p, len);
+        key[len] = '\0';
+        if (!dot) {
+            cJSON_DeleteItemFromObjectCaseSensitive(cur, key);
+            cJSON_AddItemToObject(cur, key, val);
+            free(key);
             return 0;
         }
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(cur, tok);
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(cur, key);
         if (!child) {
-            child = cJSON_AddObjectToObject(cur, tok);
+            child = cJSON_AddObjectToObject(cur, key);
         } else if (!cJSON_IsObject(child)) {
             cJSON_Delete(val);
-            return ERR("--set %s: '%s' is not a section", path, tok);
+            int rc = ERR("--set %s: '%s' is not a section", path, key);
+            free(key);
+            return rc;
         }
+        free(key);
         cur = child;
-        tok = nexttok;
+        p = dot + 1;
     }
-    cJSON_Delete(val);
-    return ERR("--set: empty key path");
 }
 
-static int apply_set(cJSON *root, const CfgField *s, size_t n, const char *set) {
+static int apply_set(cJSON *root, const CfgSchema *s, unsigned user, const char *set) {
     const char *eq = strchr(set, '=');
     if (!eq || eq == set) return ERR("--set '%s': expected key.path=value", set);
-    char path[512];
     size_t pl = (size_t)(eq - set);
-    if (pl >= sizeof(path)) return ERR("--set: key path too long");
+    char *path = xmalloc(pl + 1);
     memcpy(path, set, pl);
     path[pl] = '\0';
-    if (!find_field(s, n, path)) {
-        const char **all = xmalloc(n * sizeof(char *));
-        for (size_t i = 0; i < n; i++) all[i] = s[i].path;
-        const char *near = nearest_word(path, all, n);
+    const CfgField *f = find_field(s, path);
+    int rc = 0;
+    if (!f) {
+        const char **all = xmalloc(s->n * sizeof(char *));
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (uses(&s->fields[i], user)) all[k++] = s->fields[i].path;
+        const char *near = nearest_word(path, all, k);
         free(all);
-        if (near) return ERR("--set %s: unknown key; did you mean '%s'?", path, near);
-        return ERR("--set %s: unknown key (see docs/config.md for every key)", path);
+        rc = near ? ERR("--set %s: unknown key; did you mean '%s'?", path, near)
+                  : ERR("--set %s: unknown key (docs/config.md lists every key)", path);
+    } else if (!uses(f, user)) {
+        char who[256];
+        readers_of(s, path, 0, who, sizeof(who));
+        rc = ERR("--set %s: %s does not use this key (it is read by %s)", path, user_name(s, user), who);
+    } else {
+        const char *text = eq + 1;
+        cJSON *val = cJSON_Parse(text);
+        if (!val) val = cJSON_CreateString(text);
+        rc = set_path(root, path, val);
     }
-    const char *text = eq + 1;
-    cJSON *val = cJSON_Parse(text);
-    if (!val) val = cJSON_CreateString(text);
-    return set_path(root, path, val);
+    free(path);
+    return rc;
+}
+
+const char *config_format_number(double v, char buf[32]) {
+    if (v == floor(v) && fabs(v) < 1e16) {
+        snprintf(buf, 32, "%.0f", v);
+        return buf;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return buf;
+    }
+    return buf;
 }
 
 static const char *type_name(CfgType t) {
@@ -179,34 +281,56 @@ static int in_choices(const char *v, const char *choices) {
 }
 
 static int enum_error(const char *origin, const CfgField *f, const char *v) {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", f->choices);
-    const char *opts[32];
+    char *copy = xstrdup(f->choices);
+    size_t cap = 1;
+    for (const char *c = f->choices; *c; c++) cap += *c == '|';
+    const char **opts = xmalloc(cap * sizeof(char *));
     size_t k = 0;
-    for (char *t = strtok(buf, "|"); t && k < 32; t = strtok(NULL, "|")) opts[k++] = t;
-    char list[512], hint[256];
+    char *save = NULL;
+    for (char *t = strtok_r(copy, "|", &save); t; t = strtok_r(NULL, "|", &save)) opts[k++] = t;
+    char list[1024], hint[256];
     join_words(list, sizeof(list), opts, k);
     did_you_mean(hint, sizeof(hint), v, opts, k);
-    return ERR("%s: %s: '%s' is not valid; %schoices: %s", origin, f->path, v, hint, list);
+    int rc = ERR("%s: %s: '%s' is not valid; %schoices: %s", origin, f->path, v, hint, list);
+    free(opts);
+    free(copy);
+    return rc;
 }
 
-static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin) {
+/* The default that applies to user (def_alt for alt_users). */
+static const char *default_for(const CfgField *f, unsigned user) {
+    return f->def_alt && (f->alt_users & user) ? f->def_alt : f->def;
+}
+
+static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin, unsigned user) {
     char *base = (char *)out + f->offset;
+    const char *def = default_for(f, user);
+    int nullable = def && !strcmp(def, "null");
+    char lo[32], hi[32];
     switch (f->type) {
     case CF_INT: {
         if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 9e15)
             return ERR("%s: %s: expected an integer (%s)", origin, f->path, f->help);
         double d = v->valuedouble;
         if (d < f->min || d > f->max)
-            return ERR("%s: %s: %.0f is out of range [%.0f, %.0f] (%s)", origin, f->path, d, f->min, f->max, f->help);
+            return ERR("%s: %s: %.0f is out of range [%s, %s] (%s)", origin, f->path, d,
+                       config_format_number(f->min, lo), config_format_number(f->max, hi), f->help);
         *(long *)base = (long)d;
         return 0;
     }
     case CF_DOUBLE: {
-        if (!cJSON_IsNumber(v)) return ERR("%s: %s: expected a number (%s)", origin, f->path, f->help);
+        if (nullable && cJSON_IsNull(v)) {
+            *(double *)base = NAN;
+            return 0;
+        }
+        if (!cJSON_IsNumber(v))
+            return ERR("%s: %s: expected a number%s (%s)", origin, f->path, nullable ? " or null" : "", f->help);
         double d = v->valuedouble;
-        if (!(d >= f->min && d <= f->max))
-            return ERR("%s: %s: %g is out of range [%g, %g] (%s)", origin, f->path, d, f->min, f->max, f->help);
+        if (!(d >= f->min && d <= f->max)) {
+            char got[32];
+            return ERR("%s: %s: %s is out of range [%s, %s] (%s)", origin, f->path, config_format_number(d, got),
+                       config_format_number(f->min, lo), config_format_number(f->max, hi), f->help);
+        }
         *(double *)base = d;
         return 0;
     }
@@ -215,11 +339,12 @@ static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin
         *(int *)base = cJSON_IsTrue(v);
         return 0;
     case CF_STRING:
-        if (cJSON_IsNull(v)) {
+        if (cJSON_IsNull(v) && nullable) {
             *(char **)base = NULL;
             return 0;
         }
-        if (!cJSON_IsString(v)) return ERR("%s: %s: expected a string (%s)", origin, f->path, f->help);
+        if (!cJSON_IsString(v))
+            return ERR("%s: %s: expected a string%s (%s)", origin, f->path, nullable ? " or null" : "", f->help);
         *(char **)base = xstrdup(v->valuestring);
         return 0;
     case CF_ENUM:
@@ -228,13 +353,29 @@ static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin
         *(char **)base = xstrdup(v->valuestring);
         return 0;
     case CF_JSON:
+        if (cJSON_IsNull(v) && !nullable)
+            return ERR("%s: %s: null is not accepted here (%s)", origin, f->path, f->help);
         *(cJSON **)base = cJSON_IsNull(v) ? NULL : cJSON_Duplicate(v, 1);
         return 0;
     }
     return ERR("%s: %s: bad schema type", origin, f->path);
 }
 
-int config_load(void *out, const CfgField *schema, size_t n, const char *path, const char *text,
+/* Where field f's value came from, for messages: the last --set of its
+ * path, else the file. Caller frees. */
+static char *source_of(const CfgField *f, const char *origin, const char *const *sets, size_t n_sets) {
+    size_t pl = strlen(f->path);
+    for (size_t k = n_sets; k-- > 0;)
+        if (!strncmp(sets[k], f->path, pl) && sets[k][pl] == '=') {
+            StrBuf b = {0};
+            strbuf_cat(&b, "--set ");
+            strbuf_cat(&b, sets[k]);
+            return b.p;
+        }
+    return xstrdup(origin);
+}
+
+int config_load(void *out, const CfgSchema *schema, unsigned user, const char *path, const char *text,
                 const char *const *sets, size_t n_sets) {
     cJSON *root = NULL;
     const char *origin = path ? path : "config";
@@ -250,47 +391,49 @@ int config_load(void *out, const CfgField *schema, size_t n, const char *path, c
         cJSON_Delete(root);
         return ERR("%s: the config must be a JSON object", origin);
     }
-    int rc = walk(origin, root, schema, n, "");
-    for (size_t i = 0; rc == 0 && i < n_sets; i++) rc = apply_set(root, schema, n, sets[i]);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const CfgField *f = &schema[i];
-        const char *src = origin;
-        char setsrc[600];
-        for (size_t k = 0; k < n_sets; k++) {
-            size_t pl = strlen(f->path);
-            if (!strncmp(sets[k], f->path, pl) && sets[k][pl] == '=') {
-                snprintf(setsrc, sizeof(setsrc), "--set %s", sets[k]);
-                src = setsrc;
-            }
-        }
+    int rc = walk(origin, root, schema, user, "");
+    for (size_t i = 0; rc == 0 && i < n_sets; i++) rc = apply_set(root, schema, user, sets[i]);
+    for (size_t i = 0; rc == 0 && i < schema->n; i++) {
+        const CfgField *f = &schema->fields[i];
+        if (!uses(f, user)) continue;
         cJSON *v = get_path(root, f->path);
         cJSON *defv = NULL;
+        char *src = NULL;
         if (!v) {
-            if (!f->def) {
+            const char *def = default_for(f, user);
+            if (!def) {
                 rc = ERR("%s: %s: required key is missing (%s)", origin, f->path, f->help);
                 break;
             }
-            defv = cJSON_Parse(f->def);
-            if (!defv) FATAL("schema default for %s is not JSON: %s", f->path, f->def);
+            defv = cJSON_Parse(def);
+            if (!defv) FATAL("schema default for %s is not JSON: %s", f->path, def);
             v = defv;
-            src = "default";
+            src = xstrdup("default");
+        } else {
+            src = source_of(f, origin, sets, n_sets);
         }
-        rc = bind(out, f, v, src);
+        rc = bind(out, f, v, src, user);
+        free(src);
         cJSON_Delete(defv);
     }
     cJSON_Delete(root);
     return rc;
 }
 
-cJSON *config_to_json(const void *in, const CfgField *schema, size_t n) {
+cJSON *config_to_json(const void *in, const CfgSchema *schema, unsigned user) {
     cJSON *root = cJSON_CreateObject();
-    for (size_t i = 0; i < n; i++) {
-        const CfgField *f = &schema[i];
+    for (size_t i = 0; i < schema->n; i++) {
+        const CfgField *f = &schema->fields[i];
+        if (!uses(f, user)) continue;
         const char *base = (const char *)in + f->offset;
         cJSON *v = NULL;
         switch (f->type) {
         case CF_INT: v = cJSON_CreateNumber((double)*(const long *)base); break;
-        case CF_DOUBLE: v = cJSON_CreateNumber(*(const double *)base); break;
+        case CF_DOUBLE: {
+            double d = *(const double *)base;
+            v = isnan(d) ? cJSON_CreateNull() : cJSON_CreateNumber(d);
+            break;
+        }
         case CF_BOOL: v = cJSON_CreateBool(*(const int *)base); break;
         case CF_STRING:
         case CF_ENUM: {
@@ -309,39 +452,59 @@ cJSON *config_to_json(const void *in, const CfgField *schema, size_t n) {
     return root;
 }
 
-void config_free(void *out, const CfgField *schema, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        char *base = (char *)out + schema[i].offset;
-        if (schema[i].type == CF_STRING || schema[i].type == CF_ENUM) {
+void config_free(void *out, const CfgSchema *schema) {
+    for (size_t i = 0; i < schema->n; i++) {
+        char *base = (char *)out + schema->fields[i].offset;
+        if (schema->fields[i].type == CF_STRING || schema->fields[i].type == CF_ENUM) {
             free(*(char **)base);
             *(char **)base = NULL;
-        } else if (schema[i].type == CF_JSON) {
+        } else if (schema->fields[i].type == CF_JSON) {
             cJSON_Delete(*(cJSON **)base);
             *(cJSON **)base = NULL;
         }
     }
 }
 
-void config_write_reference(FILE *f, const CfgField *schema, size_t n) {
-    fprintf(f, "| key | type | default | accepted | meaning |\n|---|---|---|---|---|\n");
-    for (size_t i = 0; i < n; i++) {
-        const CfgField *s = &schema[i];
-        char acc[256] = "";
-        if (s->type == CF_INT) snprintf(acc, sizeof(acc), "%.0f to %.0f", s->min, s->max);
-        if (s->type == CF_DOUBLE) snprintf(acc, sizeof(acc), "%g to %g", s->min, s->max);
-        if (s->type == CF_ENUM) snprintf(acc, sizeof(acc), "%s", s->choices);
-        char acc_md[300];
-        size_t k = 0;
-        for (const char *c = acc; *c && k < sizeof(acc_md) - 3; c++) {
-            if (*c == '|') {
-                acc_md[k++] = ',';
-                acc_md[k++] = ' ';
-            } else {
-                acc_md[k++] = *c;
-            }
+/* Appends text to b with every '|' written as ", " (Markdown tables). */
+static void cat_md(StrBuf *b, const char *text) {
+    for (const char *c = text; *c; c++) {
+        if (*c == '|') strbuf_cat(b, ", ");
+        else strbuf_add(b, c, 1);
+    }
+}
+
+void config_write_reference(FILE *f, const CfgSchema *schema) {
+    fprintf(f, "| key | type | default | accepted | used by | meaning |\n|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < schema->n; i++) {
+        const CfgField *s = &schema->fields[i];
+        char lo[32], hi[32];
+        StrBuf acc = {0}, who = {0}, def = {0};
+        if (s->type == CF_INT || s->type == CF_DOUBLE) {
+            strbuf_cat(&acc, config_format_number(s->min, lo));
+            strbuf_cat(&acc, " to ");
+            strbuf_cat(&acc, config_format_number(s->max, hi));
         }
-        acc_md[k] = '\0';
-        fprintf(f, "| `%s` | %s | %s | %s | %s |\n", s->path, type_name(s->type), s->def ? s->def : "(required)",
-                acc_md, s->help);
+        if (s->type == CF_ENUM) cat_md(&acc, s->choices);
+        for (size_t b = 0; b < schema->n_users; b++)
+            if (!s->users || (s->users & (1u << b))) {
+                if (who.n) strbuf_cat(&who, ", ");
+                strbuf_cat(&who, schema->users[b]);
+            }
+        strbuf_cat(&def, s->def ? s->def : "(required)");
+        if (s->def_alt) {
+            strbuf_cat(&def, " (");
+            for (size_t b = 0; b < schema->n_users; b++)
+                if (s->alt_users & (1u << b)) {
+                    strbuf_cat(&def, schema->users[b]);
+                    strbuf_cat(&def, ": ");
+                }
+            strbuf_cat(&def, s->def_alt);
+            strbuf_cat(&def, ")");
+        }
+        fprintf(f, "| `%s` | %s | %s | %s | %s | %s |\n", s->path, type_name(s->type), def.p, acc.p ? acc.p : "",
+                who.p ? who.p : "", s->help);
+        free(acc.p);
+        free(who.p);
+        free(def.p);
     }
 }

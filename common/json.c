@@ -9,24 +9,56 @@
 
 #include "common.h"
 
-cJSON *json_parse_named(const char *text, size_t len, const char *what) {
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (root) return root;
-    size_t off = end ? (size_t)(end - text) : 0;
-    if (off > len) off = len;
-    int line = 1, col = 1;
+/* 1-based line and column of byte off in text. */
+static void line_col(const char *text, size_t off, int *line, int *col) {
+    *line = 1;
+    *col = 1;
     for (size_t i = 0; i < off; i++) {
         if (text[i] == '\n') {
-            line++;
-            col = 1;
+            ++*line;
+            *col = 1;
         } else {
-            col++;
+            ++*col;
         }
     }
-    char near[24] = {0};
+}
+
+/* The text at off up to the end of its line, at most 23 bytes. */
+static void near_text(const char *text, size_t len, size_t off, char near[24]) {
     size_t k = 0;
-    for (size_t i = off; i < len && k < sizeof(near) - 1 && text[i] != '\n'; i++) near[k++] = text[i];
+    for (size_t i = off; i < len && k < 23 && text[i] != '\n' && text[i] != '\0'; i++) near[k++] = text[i];
+    near[k] = '\0';
+}
+
+cJSON *json_parse_named(const char *text, size_t len, const char *what) {
+    int line, col;
+    char near[24];
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        /* cJSON would stop at it and silently cut a string short. */
+        line_col(text, (size_t)(nul - text), &line, &col);
+        err_set("%s: a NUL byte at line %d, column %d; JSON text cannot hold one (write \\u0000 inside a string)",
+                what, line, col);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root) {
+        size_t off = (size_t)(end - text);
+        while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' || text[off] == '\r')) off++;
+        if (off == len) return root;
+        cJSON_Delete(root);
+        line_col(text, off, &line, &col);
+        near_text(text, len, off, near);
+        err_set("%s: unexpected text after the JSON value at line %d, column %d (near \"%s\"); a JSON file or "
+                "JSONL line holds exactly one value",
+                what, line, col, near);
+        return NULL;
+    }
+    size_t off = end ? (size_t)(end - text) : 0;
+    if (off > len) off = len;
+    line_col(text, off, &line, &col);
+    near_text(text, len, off, near);
     err_set("%s: invalid JSON at line %d, column %d (near \"%s\"); check for a missing comma, quote or brace", what,
             line, col, near);
     return NULL;

@@ -14,7 +14,10 @@
 cJSON *json_read_file(const char *path);
 
 /* Parses text that came from `what` (a file name, "line 12 of x.jsonl", ...)
- * and reports a syntax error with line/column relative to the text. */
+ * and reports a syntax error with line/column relative to the text. The
+ * text must be exactly one JSON value: anything but whitespace after it,
+ * and a NUL byte anywhere (cJSON would cut a string short there), are
+ * errors too. */
 cJSON *json_parse_named(const char *text, size_t len, const char *what);
 
 /* Pretty-printed JSON text ending in a newline, as files are written

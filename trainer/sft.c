@@ -288,6 +288,10 @@ int sft_run(const JobConfig *job, const Dist *d) {
     if (load_model(job, &m, &files, &tok)) goto done;
     int eos = m.cfg.n_eos > 0 ? m.cfg.eos_token_ids[0] : -1;
     if (job->add_eos && eos < 0) log_warn("the model config has no eos_token_id; data.add_eos has no effect");
+    if (!job->train_file) {
+        ERR("data.train_file: required key is missing (the JSONL or text file to train on)");
+        goto done;
+    }
     if (dataset_load(&train, job->train_file, job->data_format, job->text_field)) {
         err_prefix("data.train_file");
         goto done;
