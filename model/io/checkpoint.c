@@ -389,6 +389,17 @@ static int put_block(hid_t file, const char *group, const ModelConfig *cfg, cons
     return rc;
 }
 
+/* An extra block's group name: [a-z0-9_]+, not one of the file's own groups. */
+static int block_name_ok(const char *name) {
+    static const char *const reserved[] = {"model", "optimizer", "state", "files"};
+    if (!name[0] || strlen(name) >= sizeof(((CheckpointBlock *)0)->name)) return 0;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return 0;
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (!strcmp(name, reserved[i])) return 0;
+    return 1;
+}
+
 static int write_file(const char *tmp, const char *path, const Model *m, const CheckpointState *st,
                       const float *adam_m, const float *adam_v, const ModelFiles *files) {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -436,6 +447,8 @@ static int write_file(const char *tmp, const char *path, const Model *m, const C
         if (!rc) rc = put_block(og, "v", &m->cfg, adam_v, path);
         if (og >= 0) H5Gclose(og);
     }
+    for (size_t b = 0; st && b < st->n_blocks && !rc; b++)
+        rc = put_block(f, st->blocks[b].name, &m->cfg, st->blocks[b].data, path);
     if (!rc && files) {
         hid_t fg = new_group(f, "files");
         if (fg < 0) {
@@ -463,6 +476,9 @@ int checkpoint_save(const char *path, const Model *m, const CheckpointState *st,
     if ((adam_m == NULL) != (adam_v == NULL))
         return ERR("%s: checkpoint_save needs both AdamW moments or neither", path);
     if (st && st->rng_len && !st->rng) return ERR("%s: checkpoint state has rng_len but no rng bytes", path);
+    for (size_t b = 0; st && b < st->n_blocks; b++)
+        if (!block_name_ok(st->blocks[b].name) || !st->blocks[b].data)
+            return ERR("%s: '%s' cannot name an extra checkpoint block", path, st->blocks[b].name);
     char *tmp = atomic_tmp_name(path);
     H5Quiet q;
     h5_quiet(&q);
@@ -684,6 +700,53 @@ static herr_t files_cb(hid_t g, const char *name, const H5L_info_t *info, void *
 
 static int read_files(Reader *r, ModelFiles *files);
 
+typedef struct {
+    char (*names)[32];
+    size_t n, cap;
+    int bad;
+    char bad_name[64];
+} BlockList;
+
+static herr_t blocks_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    BlockList *l = data;
+    static const char *const own[] = {"model", "optimizer", "state", "files"};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (!strcmp(name, own[i])) return 0;
+    if (!block_name_ok(name)) {
+        l->bad = 1;
+        snprintf(l->bad_name, sizeof(l->bad_name), "%s", name);
+        return 1;
+    }
+    if (l->n == l->cap) l->names = xrealloc(l->names, (l->cap = l->cap ? 2 * l->cap : 4) * 32);
+    snprintf(l->names[l->n++], 32, "%s", name);
+    return 0;
+}
+
+/* Reads every extra block of the file into st->blocks. */
+static int read_blocks(Reader *r, const ModelConfig *cfg, CheckpointState *st) {
+    BlockList l = {0};
+    if (H5Literate(r->f, H5_INDEX_NAME, H5_ITER_INC, NULL, blocks_cb, &l) < 0 && !l.bad) {
+        free(l.names);
+        H5ERR(r->path, "cannot list the file's groups");
+        return -1;
+    }
+    if (l.bad) {
+        free(l.names);
+        return ERR("%s: unexpected top-level object '%s' (not a grpo checkpoint group)", r->path, l.bad_name);
+    }
+    int rc = 0;
+    size_t n = model_param_count(cfg);
+    st->blocks = l.n ? xcalloc(l.n, sizeof(CheckpointBlock)) : NULL;
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        CheckpointBlock *b = &st->blocks[st->n_blocks++];
+        snprintf(b->name, sizeof(b->name), "%s", l.names[i]);
+        b->data = xalloc_aligned(n * sizeof(float));
+        rc = get_block(r, b->name, cfg, b->data);
+    }
+    free(l.names);
+    return rc;
+}
+
 static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, float **adam_v, ModelFiles *files) {
     char fmt[64];
     int version = 0;
@@ -766,6 +829,7 @@ static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, f
         else free(av);
     }
 
+    if (!rc && st) rc = read_blocks(r, &m->cfg, st);
     if (!rc && files) rc = read_files(r, files);
     free(cfg_text);
     if (rc) {
@@ -871,6 +935,8 @@ int checkpoint_verify(const char *path) {
 }
 
 void checkpoint_state_free(CheckpointState *st) {
+    for (size_t i = 0; i < st->n_blocks; i++) free(st->blocks[i].data);
+    free(st->blocks);
     free(st->rng);
     free(st->job_config);
     free(st->trainer_state);

@@ -13,6 +13,8 @@
  *                               (config.json text), job_config, trainer_state
  *                               (JSON text, optional), rng (bytes, optional)
  *   /files/<name>               side files (tokenizer.json, ...), text
+ *   /<block>/<hf name>          extra parameter-shaped blocks (optional; e.g.
+ *                               /reference/: GRPO's reference policy)
  *
  * Damage detection in two layers: the digest in the user block covers every
  * byte after it and is checked before HDF5 parses anything (so a truncated
@@ -41,6 +43,13 @@
 #define CHECKPOINT_VERSION 1
 #define CHECKPOINT_USERBLOCK 512
 
+/* A parameter-shaped block stored beside the policy under /<name>/ with
+ * the same tensor names (e.g. GRPO's reference policy under /reference/). */
+typedef struct {
+    char name[32]; /* lowercase letters, digits and '_'; not model, optimizer, state or files */
+    float *data;   /* n_params floats, model_tensors layout */
+} CheckpointBlock;
+
 /* Trainer state saved beside the weights. All pointers may be NULL (then
  * the item is not stored, and loads back as NULL / 0 length). */
 typedef struct {
@@ -51,6 +60,9 @@ typedef struct {
     size_t rng_len;
     char *job_config;      /* the effective job config, JSON text */
     char *trainer_state;   /* anything else the trainer needs, JSON text */
+    CheckpointBlock *blocks; /* extra parameter-shaped blocks: saved from here; on load, every one the
+                                file holds, allocated (64-byte aligned) and owned by the state */
+    size_t n_blocks;
 } CheckpointState;
 
 /* Frees the strings and bytes of a state filled by checkpoint_load and
