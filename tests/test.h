@@ -1,7 +1,8 @@
 /*
  * test.h: the tiny harness every C test uses. Checks count failures and keep
  * going; test_summary() prints "N passed, N failed" (the closing line ctest
- * logs show) and returns the exit code (non-zero if anything failed).
+ * logs show) and returns the exit code (non-zero if anything failed or if
+ * no check ran).
  *
  *     TEST_CHECK(x == 3, "x=%d", x);
  *     TEST_CLOSE(got, want, 1e-5, "logprob[%d]", i);   // absolute tolerance
@@ -41,8 +42,14 @@ static int test_passed_, test_failed_;
         }                                                                        \
     } while (0)
 
+/* The exit code: non-zero if a check failed, or if none ran at all (a test
+ * that checks nothing must not pass). */
 static inline int test_summary(void) {
     printf("%d passed, %d failed\n", test_passed_, test_failed_);
+    if (test_passed_ + test_failed_ == 0) {
+        fprintf(stderr, "FAIL: no check ran\n");
+        return 1;
+    }
     return test_failed_ ? 1 : 0;
 }
 

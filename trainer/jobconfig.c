@@ -136,6 +136,9 @@ static const CfgField fields[] = {
     F_INT("train.eval_steps", eval_steps, "0", SFT | TRN, 0, BIG, "evaluate every N steps (0: never)"),
     F_STR("train.resume", resume, "\"auto\"", SFT | TRN,
           "auto: continue from the newest valid checkpoint in output_dir; never; or a checkpoint path"),
+    F_JSON("train.resume_allow_changes", resume_allow_changes, "[]", SFT | TRN,
+           "keys a resumed run may change from the checkpoint's config, e.g. [\"optim.learning_rate\"], or "
+           "[\"*\"]; how long a run goes and what it logs may always change (docs/training.md)"),
     F_BOOL("train.gradient_checkpointing", gradient_checkpointing, "false", SFT | TRN,
            "recompute each layer's activations in backward (less memory, about 1/3 more compute)"),
     F_INT("train.threads", threads, "0", ALL, 0, 4096,

@@ -70,6 +70,7 @@ typedef struct {
     long steps, batch_size, prompts_per_step, micro_batch_size, seed, save_steps, save_total_limit, eval_steps;
     char *output_dir;
     char *resume;
+    cJSON *resume_allow_changes; /* key paths a resumed run may change, or ["*"] */
     int gradient_checkpointing;
     long threads;
     long watchdog_seconds;

@@ -14,13 +14,6 @@
 #include "common/json.h"
 #include "model/io/checkpoint.h"
 
-static char *join(const char *a, const char *b) {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = xmalloc(n);
-    snprintf(s, n, "%s/%s", a, b);
-    return s;
-}
-
 static int keep_metrics_until(const char *path, long step) {
     size_t len = 0;
     FILE *probe = fopen(path, "rb");
@@ -48,20 +41,38 @@ static int keep_metrics_until(const char *path, long step) {
     return rc;
 }
 
+/* Removes "<name>.tmp.<pid>" files in dir left by writes that were killed
+ * (this process has written none yet). */
+static void remove_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name || !t[5] || strspn(t + 5, "0123456789") != strlen(t + 5)) continue;
+        char *p = path_join(dir, e->d_name);
+        if (unlink(p) == 0) log_warn("removed %s, left by an interrupted write", p);
+        free(p);
+    }
+    closedir(d);
+}
+
 int rundir_open(RunDir *r, const char *dir, const cJSON *config, int writer, long resume_step) {
     memset(r, 0, sizeof(*r));
     r->dir = xstrdup(dir);
-    r->ckpt_dir = join(dir, "checkpoints");
+    r->ckpt_dir = path_join(dir, "checkpoints");
     r->writer = writer;
     if (!writer) return 0;
     if (mkdir_p(r->ckpt_dir)) return -1;
-    char *cfg_path = join(dir, "config.json");
+    remove_stale_tmp(dir);
+    remove_stale_tmp(r->ckpt_dir);
+    char *cfg_path = path_join(dir, "config.json");
     char *text = json_print_text(config);
     int rc = file_write_atomic(cfg_path, text, strlen(text));
     free(text);
     free(cfg_path);
     if (rc) return -1;
-    char *mpath = join(dir, "metrics.jsonl");
+    char *mpath = path_join(dir, "metrics.jsonl");
     if (resume_step >= 0) {
         if (keep_metrics_until(mpath, resume_step)) {
             free(mpath);
@@ -133,7 +144,7 @@ int rundir_mark_latest(RunDir *r, long step, long keep) {
     if (!r->writer) return 0;
     char name[64];
     int len = snprintf(name, sizeof(name), "step-%ld.h5\n", step);
-    char *latest = join(r->ckpt_dir, "latest");
+    char *latest = path_join(r->ckpt_dir, "latest");
     int rc = file_write_atomic(latest, name, (size_t)len);
     free(latest);
     if (rc || keep <= 0) return rc;
@@ -151,8 +162,8 @@ int rundir_mark_latest(RunDir *r, long step, long keep) {
 
 int rundir_find_resume(const char *dir, char **path) {
     *path = NULL;
-    char *ckdir = join(dir, "checkpoints");
-    char *latest = join(ckdir, "latest");
+    char *ckdir = path_join(dir, "checkpoints");
+    char *latest = path_join(ckdir, "latest");
     char *text = NULL;
     FILE *f = fopen(latest, "rb");
     if (f) {
@@ -162,7 +173,7 @@ int rundir_find_resume(const char *dir, char **path) {
     free(latest);
     if (text) {
         text[strcspn(text, "\r\n")] = '\0';
-        char *p = join(ckdir, text);
+        char *p = path_join(ckdir, text);
         free(text);
         if (checkpoint_verify(p) == 0) {
             *path = p;

@@ -18,7 +18,8 @@ typedef struct {
     int writer;     /* 1 on rank 0 */
 } RunDir;
 
-/* Creates the directories and writes config.json (writer only). When
+/* Creates the directories, removes temporary files that interrupted writes
+ * left in them ("*.tmp.<pid>") and writes config.json (writer only). When
  * resume_step >= 0, metrics.jsonl keeps only lines with step <=
  * resume_step (the rest will be logged again, identically); otherwise an
  * existing metrics.jsonl is replaced. */

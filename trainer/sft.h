@@ -4,11 +4,22 @@
 #ifndef GRPO_SFT_H
 #define GRPO_SFT_H
 
-#include "dist.h"
-#include "jobconfig.h"
+#include <stddef.h>
+
+#include "trainer/dist.h"
+#include "trainer/jobconfig.h"
+#include "trainer/pack.h"
 
 /* Runs the job on every rank; returns 0 or -1 with err_msg() set (the same
  * outcome on every rank). */
 int sft_run(const JobConfig *job, const Dist *d);
+
+/* The plan of optimizer step `step` (0-based) with global batch B: which[j]
+ * (B entries) are the sequences of the step, items step*B .. step*B+B-1 of
+ * the epoch order; returns the weight of every target token, -1 / (the
+ * step's target count), so the weighted sum of log-probs is minus the mean
+ * token cross-entropy of the step however the sequences are split across
+ * ranks and micro-batches. *n_tokens (nullable) gets the step's tokens. */
+double sft_step_plan(const SeqSet *s, EpochOrder *o, long step, long B, size_t *which, size_t *n_tokens);
 
 #endif
