@@ -2,7 +2,7 @@
  * rng.h: counter-based random numbers (Philox4x32-10, Salmon et al., SC'11).
  * A stream is named by (seed, step, prompt, sample); draw k of a stream is a
  * pure function of those five numbers, so results do not depend on how work
- * is split across ranks or threads (DESIGN.md, Determinism).
+ * is split across ranks or threads (docs/architecture.md, Determinism).
  * Not for: cryptography.
  *
  *     Rng r; rng_init(&r, seed, step, prompt_idx, sample_idx);

@@ -10,7 +10,7 @@
  *     Acts a; acts_init(&a, &m.cfg, max_tokens, max_tokens, 1, 0);
  *     model_forward(&m, &a, &batch, NULL);
  *     model_logprobs(&m, &a, targets, logp, NULL);      // if weights need them
- *     model_backward(&m, &a, &batch, targets, wlp, went); // grads += dJ/dθ
+ *     model_backward(&m, &a, &batch, targets, wlp, went, NULL, NULL); // grads += dJ/dθ
  *
  * A batch packs B sequences' new tokens back to back (no padding): sequence
  * b owns tokens[seq_start[b] .. seq_start[b+1]). Positions restart at 0 for

@@ -1,7 +1,7 @@
 /*
  * model.c: the parameter block: its layout (one walk that both binds
  * pointers and lists HF tensors), allocation and HF-style random init.
- * Not for: compute (forward.c, backward.c), files (checkpoint.c, hf.c).
+ * Not for: compute (forward.c, kernels.c), files (model/io/).
  */
 #include "model.h"
 

@@ -62,7 +62,8 @@ typedef struct {
 
 /* Fills cfg from an HF config.json object. `what` names the source in
  * errors. Refuses (with a message naming the field) architectures and
- * features the model does not implement: rope_scaling, sliding windows, MoE. */
+ * features the model does not implement: rope_scaling types other than
+ * linear and llama3, sliding windows, MoE. */
 int model_config_from_json(ModelConfig *cfg, const cJSON *json, const char *what);
 /* An HF config.json object for cfg (caller deletes). */
 cJSON *model_config_to_json(const ModelConfig *cfg);

@@ -5,3 +5,5 @@ grpo_cli_test(NAME test_sft_cli SCRIPT cli/test_sft.sh LABELS "unit;mpi")
 grpo_cli_test(NAME test_docs_config SCRIPT cli/test_docs.sh)
 # Installing: binary, library, headers and the CMake package, used from outside.
 grpo_cli_test(NAME test_install SCRIPT cli/test_install.sh)
+# The include rule of docs/architecture.md, checked over the source tree.
+grpo_cli_test(NAME test_includes SCRIPT cli/test_includes.sh)

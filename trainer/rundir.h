@@ -1,5 +1,5 @@
 /*
- * rundir.h: the run directory (DESIGN.md, Files): config.json (the
+ * rundir.h: the run directory (docs/architecture.md, Files): config.json (the
  * effective config), metrics.jsonl (one line per logged step),
  * checkpoints/step-N.h5 with a `latest` pointer, and finding where to
  * resume. Only rank 0 writes.

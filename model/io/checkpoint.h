@@ -1,5 +1,5 @@
 /*
- * checkpoint.h: the HDF5 checkpoint (DESIGN.md, Files): one file holding the
+ * checkpoint.h: the HDF5 checkpoint (docs/architecture.md, Files): one file holding the
  * model's tensors under their HF names, optionally the AdamW moments, the
  * trainer's state and the model's side files, so a .h5 is a self-contained
  * `--model M`. Layout (docs/checkpoints.md):
