@@ -291,62 +291,93 @@ static int load_prompts(RolloutWorker *w, const RolloutPrompt *prompts, int n, R
     return 0;
 }
 
-int rollout_generate(RolloutWorker *w, const RolloutConfig *c, uint32_t step, const RolloutPrompt *prompts, int n,
-                     RolloutGroup *groups, const RolloutCallbacks *cb) {
-    if (rollout_config_check(c)) return -1;
-    if (n < 0) return ERR("rollout: negative prompt count");
-    if (c->n_stop && !w->tok) return ERR("rollout: stop strings need the model's tokenizer");
-    memset(groups, 0, (size_t)n * sizeof(*groups));
-    memset(&w->st, 0, sizeof(w->st));
-    if (n == 0) return 0;
-    const Model *m = w->m;
-    const ModelConfig *cfg = &m->cfg;
-    const int G = c->num_generations, V = cfg->vocab_size;
-    const SamplerConfig sc = rollout_sampler_config(c);
-    if ((size_t)n * G > INT_MAX / 2) return ERR("rollout: %d prompts x %d samples is too many for one call", n, G);
-    const int NS = n * G;
+/* Per-call state of rollout_generate: the KV layout of each prompt, the
+ * sequences, and the arrays of one forward (one entry per sequence; a
+ * prefill forward has at most n <= NS rows, a decode step at most NS). */
+typedef struct {
+    int n, G, NS;      /* prompts, samples per prompt, sequences (n x G) */
+    int *base, *maxnew; /* (n) prompt p's first KV row, its completion limit */
+    Seq *seqs;          /* (NS) sample g of prompt p is seqs[p * G + g] */
+    int chunk;          /* prefill forwards hold at most this many tokens */
+    int *tokens;        /* (max(chunk, NS)) the forward's tokens */
+    int *seq_start;     /* (NS + 1) the forward's sequence boundaries */
+    int *prow, *plen, *orow, *opast; /* (NS) the forward's KV prefixes and own rows */
+    int *rows;          /* (NS) the forward rows whose logits are sampled */
+    int *first_seq;     /* (n) prefill: the first sequence each row feeds */
+    int *active;        /* (NS) decode: the unfinished sequences */
+    int *job_seq, *job_row; /* (NS) one draw each: its sequence and logits row */
+} Call;
 
-    int rc = -1;
-    int *base = xmalloc((size_t)n * sizeof(int)), *maxnew = xmalloc((size_t)n * sizeof(int));
-    Seq *seqs = xcalloc((size_t)NS, sizeof(Seq));
-    /* per-forward arrays: one entry per sequence (NS >= n prompts) */
-    int *tokens = NULL, *seq_start = xmalloc((size_t)(NS + 1) * sizeof(int));
-    int *prow = xmalloc((size_t)NS * sizeof(int));
-    int *plen = xmalloc((size_t)NS * sizeof(int)), *orow = xmalloc((size_t)NS * sizeof(int));
-    int *opast = xmalloc((size_t)NS * sizeof(int)), *rows = xmalloc((size_t)NS * sizeof(int));
-    int *active = xmalloc((size_t)NS * sizeof(int)), *job_seq = xmalloc((size_t)NS * sizeof(int));
-    int *job_row = xmalloc((size_t)NS * sizeof(int));
+static void call_alloc(Call *k, int n, int G) {
+    memset(k, 0, sizeof(*k));
+    k->n = n;
+    k->G = G;
+    k->NS = n * G;
+    const size_t NS = (size_t)k->NS;
+    k->base = xmalloc((size_t)n * sizeof(int));
+    k->maxnew = xmalloc((size_t)n * sizeof(int));
+    k->seqs = xcalloc(NS, sizeof(Seq));
+    k->seq_start = xmalloc((NS + 1) * sizeof(int));
+    k->prow = xmalloc(NS * sizeof(int));
+    k->plen = xmalloc(NS * sizeof(int));
+    k->orow = xmalloc(NS * sizeof(int));
+    k->opast = xmalloc(NS * sizeof(int));
+    k->rows = xmalloc(NS * sizeof(int));
+    k->first_seq = xmalloc((size_t)n * sizeof(int));
+    k->active = xmalloc(NS * sizeof(int));
+    k->job_seq = xmalloc(NS * sizeof(int));
+    k->job_row = xmalloc(NS * sizeof(int));
+}
 
-    if (load_prompts(w, prompts, n, groups)) goto done;
+static void call_free(Call *k) {
+    for (int i = 0; i < k->NS; i++) {
+        free(k->seqs[i].ids);
+        free(k->seqs[i].lp);
+        free(k->seqs[i].text);
+    }
+    free(k->seqs), free(k->base), free(k->maxnew), free(k->tokens), free(k->seq_start), free(k->prow);
+    free(k->plen), free(k->orow), free(k->opast), free(k->rows), free(k->first_seq), free(k->active);
+    free(k->job_seq), free(k->job_row);
+}
 
-    /* KV rows and workspace size. */
+/* Lays out the KV store (prompt p at base[p], then its G completion
+ * regions of maxnew[p] rows), picks the prefill chunk, grows the worker's
+ * buffers to fit and records their sizes in w->st. */
+static int call_size(RolloutWorker *w, const RolloutConfig *c, const RolloutGroup *groups, Call *k) {
+    const ModelConfig *cfg = &w->m->cfg;
     size_t total_rows = 0, sum_prompt = 0;
     int longest = 0, max_keys = 0;
-    for (int p = 0; p < n; p++) {
+    for (int p = 0; p < k->n; p++) {
         int L = groups[p].n_prompt;
         int mn = cfg->max_position_embeddings - L;
-        maxnew[p] = c->max_completion_length < mn ? c->max_completion_length : mn;
-        base[p] = (int)(total_rows < INT_MAX ? total_rows : INT_MAX);
-        total_rows += (size_t)L + (size_t)G * maxnew[p];
+        k->maxnew[p] = c->max_completion_length < mn ? c->max_completion_length : mn;
+        k->base[p] = (int)(total_rows < INT_MAX ? total_rows : INT_MAX);
+        total_rows += (size_t)L + (size_t)k->G * k->maxnew[p];
         sum_prompt += (size_t)L;
         if (L > longest) longest = L;
-        if (L + maxnew[p] > max_keys) max_keys = L + maxnew[p];
+        if (L + k->maxnew[p] > max_keys) max_keys = L + k->maxnew[p];
     }
-    int chunk = longest > PREFILL_TOKENS ? longest : PREFILL_TOKENS;
-    if ((size_t)chunk > sum_prompt) chunk = (int)sum_prompt;
-    const int max_tokens = chunk > NS ? chunk : NS; /* a prefill chunk or one decode step */
-    if (ensure_buffers(w, total_rows, max_tokens, max_keys, NS)) goto done;
-    tokens = xmalloc((size_t)max_tokens * sizeof(int));
+    k->chunk = longest > PREFILL_TOKENS ? longest : PREFILL_TOKENS;
+    if ((size_t)k->chunk > sum_prompt) k->chunk = (int)sum_prompt;
+    const int max_tokens = k->chunk > k->NS ? k->chunk : k->NS; /* a prefill chunk or one decode step */
+    if (ensure_buffers(w, total_rows, max_tokens, max_keys, k->NS)) return -1;
+    k->tokens = xmalloc((size_t)max_tokens * sizeof(int));
     w->st.kv_bytes = rollout_kv_bytes(cfg, (size_t)w->kv.rows);
-    w->st.workspace_bytes = acts_bytes(&w->acts) + (size_t)w->logit_rows * V * sizeof(float);
+    w->st.workspace_bytes = acts_bytes(&w->acts) + (size_t)w->logit_rows * cfg->vocab_size * sizeof(float);
+    return 0;
+}
 
-    for (int p = 0; p < n; p++)
-        for (int g = 0; g < G; g++) {
-            Seq *s = &seqs[p * G + g];
+/* Sets up every sequence: its KV region, its empty buffers and its random
+ * stream rng_init(seed, step, prompt index, g), which alone decides its
+ * draws (rollout.h). */
+static void seqs_init(const RolloutConfig *c, uint32_t step, const RolloutGroup *groups, Call *k) {
+    for (int p = 0; p < k->n; p++)
+        for (int g = 0; g < k->G; g++) {
+            Seq *s = &k->seqs[p * k->G + g];
             s->p = p;
             s->g = g;
-            s->max_new = maxnew[p];
-            s->own_row = base[p] + groups[p].n_prompt + g * maxnew[p];
+            s->max_new = k->maxnew[p];
+            s->own_row = k->base[p] + groups[p].n_prompt + g * k->maxnew[p];
             rng_init(&s->rng, c->seed, step, groups[p].prompt_index, (uint32_t)g);
             s->ids = xmalloc((size_t)s->max_new * sizeof(int));
             s->lp = xmalloc((size_t)s->max_new * sizeof(float));
@@ -354,85 +385,105 @@ int rollout_generate(RolloutWorker *w, const RolloutConfig *c, uint32_t step, co
             s->text = xmalloc(s->cap);
             s->text[0] = '\0';
         }
+}
 
-    /* Prefill: whole prompts packed into forwards of up to `chunk` tokens;
-     * each prompt's last row gives its samples' first token. */
-    double t0 = now_seconds();
-    for (int p0 = 0; p0 < n;) {
+/* After a forward: the logits of its rows k->rows[0..R), as many rows at a
+ * time as the logits buffer holds; row r feeds the per_row sequences from
+ * row_seq[r] on, each of which draws and appends one token. */
+static void sample_rows(RolloutWorker *w, const RolloutConfig *c, const SamplerConfig *sc, Call *k,
+                        const int *row_seq, int R, int per_row, const RolloutCallbacks *cb) {
+    for (int r0 = 0; r0 < R; r0 += w->logit_rows) {
+        int nr = R - r0 < w->logit_rows ? R - r0 : w->logit_rows;
+        model_logits(w->m, &w->acts, k->rows + r0, nr, w->logits);
+        int nj = 0;
+        for (int r = 0; r < nr; r++)
+            for (int g = 0; g < per_row; g++) {
+                k->job_seq[nj] = row_seq[r0 + r] + g;
+                k->job_row[nj++] = r;
+            }
+        sample_jobs(w, sc, k->seqs, k->job_seq, k->job_row, nj);
+        for (int j = 0; j < nj; j++) seq_push(w, c, &k->seqs[k->job_seq[j]], cb);
+    }
+}
+
+/* Prefill: whole prompts packed into forwards of up to k->chunk tokens;
+ * each prompt's last row gives its G samples their first token. */
+static int prefill(RolloutWorker *w, const RolloutConfig *c, const SamplerConfig *sc, const RolloutGroup *groups,
+                   Call *k, const RolloutCallbacks *cb) {
+    const double t0 = now_seconds();
+    for (int p0 = 0; p0 < k->n;) {
         int p1 = p0, ntok = 0;
-        while (p1 < n && (p1 == p0 || ntok + groups[p1].n_prompt <= chunk)) ntok += groups[p1++].n_prompt;
+        while (p1 < k->n && (p1 == p0 || ntok + groups[p1].n_prompt <= k->chunk)) ntok += groups[p1++].n_prompt;
         int B = p1 - p0;
-        seq_start[0] = 0;
+        k->seq_start[0] = 0;
         for (int b = 0; b < B; b++) {
             const RolloutGroup *g = &groups[p0 + b];
-            memcpy(tokens + seq_start[b], g->prompt_ids, (size_t)g->n_prompt * sizeof(int));
-            seq_start[b + 1] = seq_start[b] + g->n_prompt;
-            orow[b] = base[p0 + b];
-            rows[b] = seq_start[b + 1] - 1;
+            memcpy(k->tokens + k->seq_start[b], g->prompt_ids, (size_t)g->n_prompt * sizeof(int));
+            k->seq_start[b + 1] = k->seq_start[b] + g->n_prompt;
+            k->orow[b] = k->base[p0 + b];
+            k->rows[b] = k->seq_start[b + 1] - 1;
+            k->first_seq[b] = (p0 + b) * k->G;
         }
-        Batch batch = {B, ntok, tokens, seq_start, NULL, NULL, orow, NULL};
-        if (model_forward(m, &w->acts, &batch, &w->kv)) goto done;
+        Batch batch = {B, ntok, k->tokens, k->seq_start, NULL, NULL, k->orow, NULL};
+        if (model_forward(w->m, &w->acts, &batch, &w->kv)) return -1;
         w->st.prefill_tokens += ntok;
-        for (int r0 = 0; r0 < B; r0 += w->logit_rows) {
-            int R = B - r0 < w->logit_rows ? B - r0 : w->logit_rows;
-            model_logits(m, &w->acts, rows + r0, R, w->logits);
-            int nj = 0;
-            for (int r = 0; r < R; r++)
-                for (int g = 0; g < G; g++) {
-                    job_seq[nj] = (p0 + r0 + r) * G + g;
-                    job_row[nj++] = r;
-                }
-            sample_jobs(w, &sc, seqs, job_seq, job_row, nj);
-            for (int j = 0; j < nj; j++) seq_push(w, c, &seqs[job_seq[j]], cb);
-        }
+        sample_rows(w, c, sc, k, k->first_seq, B, k->G, cb);
         p0 = p1;
     }
     w->st.prefill_seconds = now_seconds() - t0;
+    return 0;
+}
 
-    /* Decode: every unfinished sequence advances one token per step. */
-    t0 = now_seconds();
-    int na = 0;
-    for (int i = 0; i < NS; i++)
-        if (!seqs[i].done) active[na++] = i;
-    while (na > 0) {
-        for (int b = 0; b < na; b++) {
-            const Seq *s = &seqs[active[b]];
-            tokens[b] = s->ids[s->n - 1];
-            seq_start[b] = b;
-            prow[b] = base[s->p];
-            plen[b] = groups[s->p].n_prompt;
-            orow[b] = s->own_row;
-            opast[b] = s->n - 1;
-            rows[b] = b;
-        }
-        seq_start[na] = na;
-        Batch batch = {na, na, tokens, seq_start, prow, plen, orow, opast};
-        if (model_forward(m, &w->acts, &batch, &w->kv)) goto done;
-        w->st.decode_tokens += na;
-        w->st.decode_steps++;
-        for (int r0 = 0; r0 < na; r0 += w->logit_rows) {
-            int R = na - r0 < w->logit_rows ? na - r0 : w->logit_rows;
-            model_logits(m, &w->acts, rows + r0, R, w->logits);
-            for (int r = 0; r < R; r++) {
-                job_seq[r] = active[r0 + r];
-                job_row[r] = r;
-            }
-            sample_jobs(w, &sc, seqs, job_seq, job_row, R);
-            for (int r = 0; r < R; r++) seq_push(w, c, &seqs[job_seq[r]], cb);
-        }
-        int k = 0;
-        for (int b = 0; b < na; b++)
-            if (!seqs[active[b]].done) active[k++] = active[b];
-        na = k;
+/* One decode step: each of the na sequences in k->active feeds its last
+ * token at its own position and draws the next; the finished ones leave
+ * k->active. Returns how many remain, or -1. */
+static int decode_step(RolloutWorker *w, const RolloutConfig *c, const SamplerConfig *sc,
+                       const RolloutGroup *groups, Call *k, int na, const RolloutCallbacks *cb) {
+    for (int b = 0; b < na; b++) {
+        const Seq *s = &k->seqs[k->active[b]];
+        k->tokens[b] = s->ids[s->n - 1];
+        k->seq_start[b] = b;
+        k->prow[b] = k->base[s->p];
+        k->plen[b] = groups[s->p].n_prompt;
+        k->orow[b] = s->own_row;
+        k->opast[b] = s->n - 1;
+        k->rows[b] = b;
     }
-    w->st.decode_seconds = now_seconds() - t0;
+    k->seq_start[na] = na;
+    Batch batch = {na, na, k->tokens, k->seq_start, k->prow, k->plen, k->orow, k->opast};
+    if (model_forward(w->m, &w->acts, &batch, &w->kv)) return -1;
+    w->st.decode_tokens += na;
+    w->st.decode_steps++;
+    sample_rows(w, c, sc, k, k->active, na, 1, cb);
+    int left = 0;
+    for (int b = 0; b < na; b++)
+        if (!k->seqs[k->active[b]].done) k->active[left++] = k->active[b];
+    return left;
+}
 
-    for (int p = 0; p < n; p++) {
+/* Decode: every unfinished sequence advances one token per step until
+ * none is left. */
+static int decode(RolloutWorker *w, const RolloutConfig *c, const SamplerConfig *sc, const RolloutGroup *groups,
+                  Call *k, const RolloutCallbacks *cb) {
+    const double t0 = now_seconds();
+    int na = 0;
+    for (int i = 0; i < k->NS; i++)
+        if (!k->seqs[i].done) k->active[na++] = i;
+    while (na > 0)
+        if ((na = decode_step(w, c, sc, groups, k, na, cb)) < 0) return -1;
+    w->st.decode_seconds = now_seconds() - t0;
+    return 0;
+}
+
+/* Hands each finished sequence's buffers to its group's samples (trimmed
+ * to size); the sequences keep nothing. */
+static void copy_out(Call *k, RolloutGroup *groups) {
+    for (int p = 0; p < k->n; p++) {
         RolloutGroup *g = &groups[p];
-        g->n_samples = G;
-        g->samples = xcalloc((size_t)G, sizeof(RolloutSample));
-        for (int j = 0; j < G; j++) {
-            Seq *s = &seqs[p * G + j];
+        g->n_samples = k->G;
+        g->samples = xcalloc((size_t)k->G, sizeof(RolloutSample));
+        for (int j = 0; j < k->G; j++) {
+            Seq *s = &k->seqs[p * k->G + j];
             RolloutSample *o = &g->samples[j];
             o->n = s->n;
             o->ids = xrealloc(s->ids, (size_t)(s->n > 0 ? s->n : 1) * sizeof(int));
@@ -445,15 +496,32 @@ int rollout_generate(RolloutWorker *w, const RolloutConfig *c, uint32_t step, co
             s->text = NULL;
         }
     }
+}
+
+int rollout_generate(RolloutWorker *w, const RolloutConfig *c, uint32_t step, const RolloutPrompt *prompts, int n,
+                     RolloutGroup *groups, const RolloutCallbacks *cb) {
+    if (rollout_config_check(c)) return -1;
+    if (n < 0) return ERR("rollout: negative prompt count");
+    if (c->n_stop && !w->tok) return ERR("rollout: stop strings need the model's tokenizer");
+    memset(groups, 0, (size_t)n * sizeof(*groups));
+    memset(&w->st, 0, sizeof(w->st));
+    if (n == 0) return 0;
+    const int G = c->num_generations;
+    if ((size_t)n * G > INT_MAX / 2) return ERR("rollout: %d prompts x %d samples is too many for one call", n, G);
+    const SamplerConfig sc = rollout_sampler_config(c);
+
+    Call k;
+    call_alloc(&k, n, G);
+    int rc = -1;
+    if (load_prompts(w, prompts, n, groups)) goto done;
+    if (call_size(w, c, groups, &k)) goto done;
+    seqs_init(c, step, groups, &k);
+    if (prefill(w, c, &sc, groups, &k, cb)) goto done;
+    if (decode(w, c, &sc, groups, &k, cb)) goto done;
+    copy_out(&k, groups);
     rc = 0;
 done:
-    for (int i = 0; i < NS; i++) {
-        free(seqs[i].ids);
-        free(seqs[i].lp);
-        free(seqs[i].text);
-    }
     if (rc) rollout_groups_free(groups, n);
-    free(seqs), free(base), free(maxnew), free(tokens), free(seq_start), free(prow), free(plen), free(orow);
-    free(opast), free(rows), free(active), free(job_seq), free(job_row);
+    call_free(&k);
     return rc;
 }

@@ -487,20 +487,10 @@ static int mount_tmpfs(const char *dst, long long bytes, long inodes, const char
     return 0;
 }
 
-/* Builds the private root at ROOT (a tmpfs, read-only once built):
- *   /usr /bin /sbin /lib* read-only nosuid nodev binds of the host's (or the same symlinks)
- *   /etc   a few binds (ld.so cache, alternatives) + generated passwd/group/hosts
- *   /dev   null zero full random urandom, fd/std* links
- *   /proc  empty: each run's init mounts a fresh one for its PID namespace
- *   /work  tmpfs owned by the slot uid (the program's cwd); /tmp tmpfs 1777 */
-static int build_root(const Request *rq, uid_t uid, gid_t gid) {
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("make / private");
-    if (mount("tmpfs", ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=512,mode=0755") != 0)
-        return fail("mount the root tmpfs on " ROOT);
-    static const char *const top[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
-    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-        if (mirror_top(top[i])) return -1;
-
+/* ROOT/etc: read-only binds of the few host files programs need (the
+ * ld.so cache and config, localtime, alternatives) and generated passwd,
+ * group, hosts and hostname naming only root and the slot identity. */
+static int root_etc(uid_t uid, gid_t gid) {
     if (mkdir(ROOT "/etc", 0755) != 0) return fail("mkdir etc");
     /* Read-only binds of the host's files (dir 0) and directories (dir 1) that are there. */
     static const struct {
@@ -528,8 +518,12 @@ static int build_root(const Request *rq, uid_t uid, gid_t gid) {
     if (!rc) rc = write_file_at(etcfd, "hosts", text, strlen(text), 0644, -1, -1);
     if (!rc) rc = write_file_at(etcfd, "hostname", "sandbox\n", 8, 0644, -1, -1);
     close(etcfd);
-    if (rc) return -1;
+    return rc ? -1 : 0;
+}
 
+/* ROOT/dev: a small noexec tmpfs holding binds of null, zero, full,
+ * random and urandom and the fd/std* links, read-only once made. */
+static int root_dev(void) {
     if (mkdir(ROOT "/dev", 0755) != 0) return fail("mkdir dev");
     if (mount_tmpfs(ROOT "/dev", 65536, 64, "0755", MS_NOSUID | MS_NOEXEC)) return -1;
     static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
@@ -552,7 +546,12 @@ static int build_root(const Request *rq, uid_t uid, gid_t gid) {
     }
     if (mount(NULL, ROOT "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) != 0)
         return fail("remount dev read-only");
+    return 0;
+}
 
+/* ROOT/proc (an empty mount point), ROOT/work (a tmpfs owned by the slot
+ * identity, holding the source) and ROOT/tmp (a tmpfs, 1777). */
+static int root_work(const Request *rq, uid_t uid, gid_t gid) {
     if (mkdir(ROOT "/proc", 0555) != 0) return fail("mkdir proc");
     if (mkdir(ROOT "/work", 0700) != 0 || mkdir(ROOT "/tmp", 01777) != 0) return fail("mkdir work/tmp");
     if (mount_tmpfs(ROOT "/work", rq->tmpfs_bytes, rq->tmpfs_inodes, "0700", MS_NOSUID | MS_NODEV)) return -1;
@@ -561,10 +560,28 @@ static int build_root(const Request *rq, uid_t uid, gid_t gid) {
 
     int workfd = open(ROOT "/work", O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (workfd < 0) return fail("open work");
-    rc = write_file_at(workfd, rq->lang == LANG_C ? "main.c" : "main.py", rq->source, rq->source_len, 0644,
-                       (long)uid, (long)gid);
+    int rc = write_file_at(workfd, rq->lang == LANG_C ? "main.c" : "main.py", rq->source, rq->source_len, 0644,
+                           (long)uid, (long)gid);
     close(workfd);
-    if (rc) return -1;
+    return rc ? -1 : 0;
+}
+
+/* Builds the private root at ROOT (a tmpfs, read-only once built):
+ *   /usr /bin /sbin /lib* read-only nosuid nodev binds of the host's (or the same symlinks)
+ *   /etc   a few binds (ld.so cache, alternatives) + generated passwd/group/hosts
+ *   /dev   null zero full random urandom, fd/std* links
+ *   /proc  empty: each run's init mounts a fresh one for its PID namespace
+ *   /work  tmpfs owned by the slot uid (the program's cwd); /tmp tmpfs 1777
+ * Order matters: / is made private before anything is mounted (no mount of
+ * ours propagates to the host), and the root is remounted read-only last. */
+static int build_root(const Request *rq, uid_t uid, gid_t gid) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("make / private");
+    if (mount("tmpfs", ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=512,mode=0755") != 0)
+        return fail("mount the root tmpfs on " ROOT);
+    static const char *const top[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+        if (mirror_top(top[i])) return -1;
+    if (root_etc(uid, gid) || root_dev() || root_work(rq, uid, gid)) return -1;
     if (mount(NULL, ROOT, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
         return fail("remount the root read-only");
     return 0;
@@ -871,141 +888,166 @@ static int append_capped(char **buf, size_t *len, size_t cap, const char *data, 
     return 0;
 }
 
-/* Runs argv with the given stdin and limits; fills *o. In the namespace modes
- * the program runs under a fresh init; in minimal mode directly. */
-static void run_one(const Request *rq, int mode, const Limits *lim, char *const argv[], char *const envp[],
-                    const char *input, size_t input_len, RunOut *o) {
-    memset(o, 0, sizeof(*o));
-    o->status = "error";
-    int in_fd = memfd_create("stdin", MFD_CLOEXEC);
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, rep[2] = {-1, -1};
-    if (in_fd < 0) {
+/* A memfd holding the run's stdin, read from offset 0; -1 with o->error
+ * set. */
+static int stdin_memfd(const char *input, size_t input_len, RunOut *o) {
+    int fd = memfd_create("stdin", MFD_CLOEXEC);
+    if (fd < 0) {
         snprintf(o->error, sizeof(o->error), "memfd_create: %s", strerror(errno));
-        return;
+        return -1;
     }
-    if (wire_write_all(in_fd, input, input_len) != 0) {
+    if (wire_write_all(fd, input, input_len) != 0) {
         snprintf(o->error, sizeof(o->error), "write stdin: %s", strerror(errno));
-        close(in_fd);
-        return;
+        close(fd);
+        return -1;
     }
-    lseek(in_fd, 0, SEEK_SET);
-    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(rep, O_CLOEXEC)) {
-        snprintf(o->error, sizeof(o->error), "pipe: %s", strerror(errno));
-        goto done;
-    }
-    long t0 = now_ms();
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+/* Starts the run's child: in the namespace modes an init of a fresh PID
+ * and mount namespace (run_init), in minimal mode the program itself.
+ * Returns its pid, or -1 with errno set. */
+static pid_t spawn_run(const Request *rq, int mode, const Limits *lim, char *const argv[], char *const envp[],
+                       int in_fd, int out_fd, int err_fd, int rep_fd) {
     pid_t pid;
     if (mode == MODE_MINIMAL) {
         pid = fork();
-        if (pid == 0) exec_program(rq, lim, argv, envp, in_fd, out[1], err[1], rep[1], rq->workdir, rq->uid >= 0);
+        if (pid == 0) exec_program(rq, lim, argv, envp, in_fd, out_fd, err_fd, rep_fd, rq->workdir, rq->uid >= 0);
     } else {
         pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | CLONE_NEWNS | SIGCHLD), NULL, NULL, NULL, NULL);
-        if (pid == 0) run_init(rq, lim, argv, envp, in_fd, out[1], err[1], rep[1]);
+        if (pid == 0) run_init(rq, lim, argv, envp, in_fd, out_fd, err_fd, rep_fd);
     }
-    if (pid < 0) {
-        snprintf(o->error, sizeof(o->error), "%s: %s", mode == MODE_MINIMAL ? "fork" : "clone(CLONE_NEWPID)",
-                 strerror(errno));
-        goto done;
-    }
-    close(out[1]);
-    close(err[1]);
-    close(rep[1]);
-    out[1] = err[1] = rep[1] = -1;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
-    long deadline = t0 + lim->wall_ms;
-    int timed_out = 0, over = 0, exited = 0, killed = 0, status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof(ru));
-    int open_out = 1, open_err = 1;
+    return pid;
+}
+
+/* One run as the helper watches it. */
+typedef struct {
+    pid_t pid;         /* the run's child: init, or the program in minimal mode */
+    int pidfd;         /* -1: no pidfd_open, so the child is polled every 10 ms */
+    long deadline;     /* now_ms() at which the wall limit passes */
+    int exited, killed;
+    int timed_out;     /* the deadline passed */
+    int over;          /* an output cap was hit (or capturing ran out of memory) */
+    int status;        /* the child's wait status, once exited */
+    struct rusage ru;  /* the child's usage, from wait4 */
+} Watch;
+
+static void watch_kill(Watch *w) {
+    if (!w->exited && !w->killed) kill(w->pid, SIGKILL), w->killed = 1;
+}
+
+/* The child has been reaped. In minimal mode nothing else ends what it
+ * started, so every descendant is killed now. */
+static void watch_reaped(Watch *w, const Request *rq, int mode) {
+    w->exited = 1;
+    if (mode == MODE_MINIMAL) kill_descendants(w->pid, rq->uid);
+}
+
+/* Reads what fd has ready into *buf (at most cap bytes in all; past that,
+ * or out of memory, the run is over its cap and killed). Returns 1 once fd
+ * has ended, else 0. */
+static int watch_read(Watch *w, int fd, char **buf, size_t *len, size_t cap, RunOut *o) {
     char chunk[65536];
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n > 0) {
+        int hit = 0;
+        if (append_capped(buf, len, cap, chunk, (size_t)n, &hit)) {
+            snprintf(o->error, sizeof(o->error), "out of memory capturing output");
+            hit = 1;
+        }
+        if (hit && !w->over) {
+            w->over = 1;
+            watch_kill(w);
+        }
+        return 0;
+    }
+    return n == 0 || (errno != EAGAIN && errno != EINTR);
+}
+
+/* Reaps the child once it is done (pid_ready: its pidfd says so); at the
+ * deadline kills it, and without a pidfd to wait on reaps it at once. */
+static void watch_child(Watch *w, int pid_ready, const Request *rq, int mode) {
+    if (w->pidfd < 0 || pid_ready) {
+        pid_t r = wait4(w->pid, &w->status, __WALL | (pid_ready ? 0 : WNOHANG), &w->ru);
+        if (r == w->pid) watch_reaped(w, rq, mode);
+    }
+    if (!w->exited && now_ms() >= w->deadline) {
+        w->timed_out = 1;
+        watch_kill(w);
+        if (w->pidfd < 0) {
+            wait4(w->pid, &w->status, __WALL, &w->ru);
+            watch_reaped(w, rq, mode);
+        }
+    }
+}
+
+/* Captures the run's stdout and stderr (lim->out bytes each) until the
+ * child is gone and both pipes are drained, killing the child at the
+ * deadline or when a cap is hit. */
+static void watch_run(Watch *w, const Request *rq, int mode, const Limits *lim, int out_fd, int err_fd, RunOut *o) {
+    int open_out = 1, open_err = 1;
     /* Phase 1: until the program tree is done (or killed). Phase 2: drain. */
-    while (!exited || open_out || open_err) {
+    while (!w->exited || open_out || open_err) {
         struct pollfd p[3];
         int np = 0, i_out = -1, i_err = -1, i_pid = -1;
-        if (open_out) p[i_out = np++] = (struct pollfd){out[0], POLLIN, 0};
-        if (open_err) p[i_err = np++] = (struct pollfd){err[0], POLLIN, 0};
-        if (!exited && pidfd >= 0) p[i_pid = np++] = (struct pollfd){pidfd, POLLIN, 0};
+        if (open_out) p[i_out = np++] = (struct pollfd){out_fd, POLLIN, 0};
+        if (open_err) p[i_err = np++] = (struct pollfd){err_fd, POLLIN, 0};
+        if (!w->exited && w->pidfd >= 0) p[i_pid = np++] = (struct pollfd){w->pidfd, POLLIN, 0};
         long wait = 1000;
-        if (!exited) {
-            long left = deadline - now_ms();
+        if (!w->exited) {
+            long left = w->deadline - now_ms();
             wait = left < 0 ? 0 : left;
-            if (pidfd < 0 && wait > 10) wait = 10;
+            if (w->pidfd < 0 && wait > 10) wait = 10;
         }
         int pr = poll(p, (nfds_t)np, (int)wait);
         if (pr < 0 && errno != EINTR) break;
-        for (int s = 0; s < 2; s++) {
-            int idx = s == 0 ? i_out : i_err;
-            if (idx < 0 || !(p[idx].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            ssize_t n = read(p[idx].fd, chunk, sizeof(chunk));
-            if (n > 0) {
-                int o_over = 0;
-                if (s == 0 ? append_capped(&o->out, &o->out_len, (size_t)lim->out, chunk, (size_t)n, &o_over)
-                           : append_capped(&o->err, &o->err_len, (size_t)lim->out, chunk, (size_t)n, &o_over)) {
-                    snprintf(o->error, sizeof(o->error), "out of memory capturing output");
-                    o_over = 1;
-                }
-                if (o_over && !over) {
-                    over = 1;
-                    if (!exited && !killed) kill(pid, SIGKILL), killed = 1;
-                }
-            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                if (s == 0) open_out = 0;
-                else open_err = 0;
-            }
-        }
-        if (!exited) {
-            int ready = i_pid >= 0 && (p[i_pid].revents & POLLIN);
-            if (pidfd < 0 || ready) {
-                pid_t w = wait4(pid, &status, __WALL | (ready ? 0 : WNOHANG), &ru);
-                if (w == pid) {
-                    exited = 1;
-                    if (mode == MODE_MINIMAL) kill_descendants(pid, rq->uid);
-                }
-            }
-            if (!exited && now_ms() >= deadline) {
-                timed_out = 1;
-                if (!killed) kill(pid, SIGKILL), killed = 1;
-                if (pidfd < 0) {
-                    wait4(pid, &status, __WALL, &ru);
-                    exited = 1;
-                    if (mode == MODE_MINIMAL) kill_descendants(pid, rq->uid);
-                }
-            }
-        } else if (pr == 0) {
+        const short ready = POLLIN | POLLHUP | POLLERR;
+        const size_t cap = (size_t)lim->out;
+        if (i_out >= 0 && (p[i_out].revents & ready) && watch_read(w, out_fd, &o->out, &o->out_len, cap, o))
+            open_out = 0;
+        if (i_err >= 0 && (p[i_err].revents & ready) && watch_read(w, err_fd, &o->err, &o->err_len, cap, o))
+            open_err = 0;
+        if (!w->exited)
+            watch_child(w, i_pid >= 0 && (p[i_pid].revents & POLLIN), rq, mode);
+        else if (pr == 0)
             break; /* a pipe stays open after every process is gone: cannot happen, but never hang */
-        }
     }
-    if (pidfd >= 0) close(pidfd);
-    o->wall_ms = now_ms() - t0;
-    o->cpu_ms = (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-                (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-    o->maxrss_kb = ru.ru_maxrss;
+}
 
-    /* What the children said. */
-    fcntl(rep[0], F_SETFL, O_NONBLOCK);
+/* What the children said through the report pipe: a setup failure (sets
+ * o->error, returns 0) or the program's wait status (*prog_status,
+ * returns 1). Returns 0 if init died without a word. */
+static int read_reports(int rep_fd, RunOut *o, int *prog_status) {
+    fcntl(rep_fd, F_SETFL, O_NONBLOCK);
     Report r;
-    int have_status = 0, prog_status = 0;
-    while (read(rep[0], &r, sizeof(r)) == (ssize_t)sizeof(r)) {
+    int have_status = 0;
+    while (read(rep_fd, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
         if (r.kind == 1) {
             snprintf(o->error, sizeof(o->error), "sandbox setup failed at %s: %s",
                      r.step > 0 && r.step <= STEP_EXEC ? step_names[r.step] : "?", strerror(r.value));
-            goto done;
+            return 0;
         }
-        if (r.kind == 2) have_status = 1, prog_status = r.value;
+        if (r.kind == 2) have_status = 1, *prog_status = r.value;
     }
-    if (o->error[0]) goto done;
-    if (mode == MODE_MINIMAL) have_status = 1, prog_status = status;
+    return have_status;
+}
+
+/* The run's verdict in o->status (and o->code, o->sig): a cap or the
+ * deadline first, then how the program ended, with a kill near the memory
+ * limit (or Python's MemoryError) counted as "memory". */
+static void classify(const Request *rq, int mode, const Limits *lim, const Watch *w, int have_status,
+                     int prog_status, RunOut *o) {
+    if (mode == MODE_MINIMAL) have_status = 1, prog_status = w->status;
     o->code = -1;
-    if (over) {
+    if (w->over) {
         o->status = "output";
-    } else if (timed_out) {
+    } else if (w->timed_out) {
         o->status = "time";
     } else if (!have_status) {
         /* init died without a word: its backstop alarm, or killed from inside (userns mode). */
         o->status = "signal";
-        o->sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+        o->sig = WIFSIGNALED(w->status) ? WTERMSIG(w->status) : SIGKILL;
     } else if (WIFSIGNALED(prog_status)) {
         o->sig = WTERMSIG(prog_status);
         if (o->sig == SIGXCPU || (o->sig == SIGKILL && o->cpu_ms >= lim->cpu_ms)) o->status = "time";
@@ -1022,6 +1064,49 @@ static void run_one(const Request *rq, int mode, const Limits *lim, char *const 
             o->status = "exit";
         }
     }
+}
+
+/* Runs argv with the given stdin and limits; fills *o. In the namespace modes
+ * the program runs under a fresh init; in minimal mode directly. */
+static void run_one(const Request *rq, int mode, const Limits *lim, char *const argv[], char *const envp[],
+                    const char *input, size_t input_len, RunOut *o) {
+    memset(o, 0, sizeof(*o));
+    o->status = "error";
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, rep[2] = {-1, -1};
+    Watch w;
+    memset(&w, 0, sizeof(w));
+    int in_fd = stdin_memfd(input, input_len, o);
+    if (in_fd < 0) return;
+    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(rep, O_CLOEXEC)) {
+        snprintf(o->error, sizeof(o->error), "pipe: %s", strerror(errno));
+        goto done;
+    }
+    long t0 = now_ms();
+    w.pid = spawn_run(rq, mode, lim, argv, envp, in_fd, out[1], err[1], rep[1]);
+    if (w.pid < 0) {
+        snprintf(o->error, sizeof(o->error), "%s: %s", mode == MODE_MINIMAL ? "fork" : "clone(CLONE_NEWPID)",
+                 strerror(errno));
+        goto done;
+    }
+    /* Only the children keep the write ends, so the pipes end with them. */
+    close(out[1]);
+    close(err[1]);
+    close(rep[1]);
+    out[1] = err[1] = rep[1] = -1;
+    w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    w.deadline = t0 + lim->wall_ms;
+    watch_run(&w, rq, mode, lim, out[0], err[0], o);
+    if (w.pidfd >= 0) close(w.pidfd);
+    o->wall_ms = now_ms() - t0;
+    o->cpu_ms = (long)(w.ru.ru_utime.tv_sec + w.ru.ru_stime.tv_sec) * 1000 +
+                (long)(w.ru.ru_utime.tv_usec + w.ru.ru_stime.tv_usec) / 1000;
+    o->maxrss_kb = w.ru.ru_maxrss;
+
+    int prog_status = 0;
+    int have_status = read_reports(rep[0], o, &prog_status);
+    if (!o->error[0]) classify(rq, mode, lim, &w, have_status, prog_status, o);
 done:
     if (o->error[0]) o->status = "error";
     close(in_fd);
@@ -1046,17 +1131,28 @@ static void resp_run(const char *key, const char *out_key, const char *err_key, 
 
 static int try_unshare(int flags) { return unshare(flags) == 0 ? 0 : -1; }
 
-int main(int argc, char **argv) {
-    /* argv: grpo-sandbox [--parent PID] */
-    pid_t parent = 0;
-    if (argc == 3 && !strcmp(argv[1], "--parent")) parent = (pid_t)atol(argv[2]);
-    else if (argc != 1) {
-        fprintf(stderr, "grpo-sandbox: internal helper of grpo (libgrpo talks to it on stdin/stdout); "
-                        "not for use by hand\n");
-        return 2;
+/* argv: grpo-sandbox [--parent PID] (*parent 0 without it). Returns -1,
+ * after saying so on stderr, for anything else. */
+static int parse_args(int argc, char **argv, pid_t *parent) {
+    *parent = 0;
+    if (argc == 3 && !strcmp(argv[1], "--parent")) {
+        *parent = (pid_t)atol(argv[2]);
+        return 0;
     }
+    if (argc == 1) return 0;
+    fprintf(stderr, "grpo-sandbox: internal helper of grpo (libgrpo talks to it on stdin/stdout); "
+                    "not for use by hand\n");
+    return -1;
+}
+
+/* Cuts the helper loose from what it inherited: it dies with its parent,
+ * keeps no fd beyond stdin/stdout/stderr, leads a session of its own and
+ * ignores SIGPIPE on its own writes. Returns -1 if the parent is gone
+ * already (checked after the death signal is armed, so it cannot slip
+ * away in between). */
+static int detach(pid_t parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (parent && getppid() != parent) return 1; /* the trainer is already gone */
+    if (parent && getppid() != parent) return -1; /* the trainer is already gone */
     layer("helper");
     /* Every inherited fd beyond stdin/stdout/stderr is closed. */
     if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
@@ -1067,113 +1163,130 @@ int main(int argc, char **argv) {
     layer("pdeathsig");
     /* posix_spawn set our signal mask and dispositions to defaults already. */
     signal(SIGPIPE, SIG_IGN); /* our own writes; the children reset every disposition */
+    return 0;
+}
 
-    resp_str("version", SANDBOX_WIRE_VERSION);
-    char *reqbuf = NULL;
-    size_t reqlen = 0;
-    Request rq;
-    if (read_all_fd(0, &reqbuf, &reqlen) || parse_request(reqbuf, reqlen, &rq)) die_sandbox_error();
+/* Reads the request from stdin into *rq, whose strings point into the
+ * buffer read (kept for the life of the process). */
+static int read_request(Request *rq) {
+    char *buf = NULL;
+    size_t len = 0;
+    if (read_all_fd(0, &buf, &len) || parse_request(buf, len, rq)) return -1;
+    return 0;
+}
 
-    if (rq.drop_uid >= 0) {
+/* Settles who programs run as: the drop_uid test hook first (the helper
+ * itself becomes that uid), then a slot uid only as root and always as
+ * root (programs never run as root); the slot gid defaults to the slot
+ * uid. Returns 1 if the helper is root, 0 if not, -1 on failure. */
+static int settle_identity(Request *rq) {
+    if (rq->drop_uid >= 0) {
         errno = 0;
-        if (setgroups(0, NULL) || setresgid((gid_t)rq.drop_uid, (gid_t)rq.drop_uid, (gid_t)rq.drop_uid) ||
-            setresuid((uid_t)rq.drop_uid, (uid_t)rq.drop_uid, (uid_t)rq.drop_uid)) {
-            fail("drop to uid %ld", rq.drop_uid);
-            die_sandbox_error();
-        }
+        if (setgroups(0, NULL) || setresgid((gid_t)rq->drop_uid, (gid_t)rq->drop_uid, (gid_t)rq->drop_uid) ||
+            setresuid((uid_t)rq->drop_uid, (uid_t)rq->drop_uid, (uid_t)rq->drop_uid))
+            return fail("drop to uid %ld", rq->drop_uid);
         prctl(PR_SET_DUMPABLE, 1); /* else /proc/self/uid_map stays root's */
-        rq.uid = rq.gid = -1;
+        rq->uid = rq->gid = -1;
     }
     int root = geteuid() == 0;
-    if (!root) rq.uid = rq.gid = -1; /* slot uids need root */
-    if (root && rq.uid <= 0) {
+    if (!root) rq->uid = rq->gid = -1; /* slot uids need root */
+    if (root && rq->uid <= 0) {
         errno = 0;
-        fail("running as root needs a slot uid (request record 'uid' > 0): programs never run as root");
-        die_sandbox_error();
+        return fail("running as root needs a slot uid (request record 'uid' > 0): programs never run as root");
     }
-    if (rq.gid < 0) rq.gid = rq.uid;
+    if (rq->gid < 0) rq->gid = rq->uid;
+    return root;
+}
 
-    /* Decide the mode: the strongest the system allows, or exactly the one asked for. */
-    int mode = rq.mode;
+/* Unprivileged user namespace: maps the helper's own uid and gid, all a
+ * process without CAP_SETUID may map (setgroups denied first, as the
+ * kernel requires for the gid map). */
+static int map_own_ids(uid_t real_uid, gid_t real_gid) {
+    char map[96];
+    snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)real_uid, (unsigned)real_uid);
+    if (write_small("/proc/self/setgroups", "deny\n") || write_small("/proc/self/uid_map", map)) return -1;
+    snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)real_gid, (unsigned)real_gid);
+    return write_small("/proc/self/gid_map", map);
+}
+
+/* Moves the helper into new mount, net, IPC and UTS namespaces (and a user
+ * namespace in "userns" mode): under "auto" the strongest mode the system
+ * allows, else exactly the mode asked for. Returns the mode, or -1. In
+ * "userns" mode without root the programs keep the helper's identity
+ * (rq->uid and rq->gid become -1). */
+static int enter_namespaces(Request *rq, int root) {
+    int mode = rq->mode;
     const int ns_flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
     uid_t real_uid = getuid();
     gid_t real_gid = getgid();
     if (mode == MODE_AUTO || mode == MODE_FULL) {
         errno = 0;
         if (root && try_unshare(ns_flags) == 0) mode = MODE_FULL;
-        else if (rq.mode == MODE_FULL) {
-            fail(root ? "mode 'full': cannot create namespaces (unshare)" : "mode 'full' needs root");
-            die_sandbox_error();
-        } else mode = MODE_USERNS;
+        else if (rq->mode == MODE_FULL)
+            return fail(root ? "mode 'full': cannot create namespaces (unshare)" : "mode 'full' needs root");
+        else mode = MODE_USERNS;
     }
     if (mode == MODE_USERNS) {
         g_err[0] = '\0';
-        if (root && unshare_userns_mapped(ns_flags, rq.uid, rq.gid) == 0) {
+        if (root && unshare_userns_mapped(ns_flags, rq->uid, rq->gid) == 0) {
             /* Root without CAP_SYS_ADMIN (a container): the slot uid is mapped, so
              * the program never runs as (mapped) root. */
         } else if (root && g_err[0]) {
-            die_sandbox_error(); /* the namespace exists but its map could not be written */
+            return -1; /* the namespace exists but its map could not be written */
         } else if (!root && try_unshare(CLONE_NEWUSER | ns_flags) == 0) {
-            char map[96];
-            snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)real_uid, (unsigned)real_uid);
-            if (write_small("/proc/self/setgroups", "deny\n") || write_small("/proc/self/uid_map", map))
-                die_sandbox_error();
-            snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)real_gid, (unsigned)real_gid);
-            if (write_small("/proc/self/gid_map", map)) die_sandbox_error();
-            rq.uid = rq.gid = -1;
-        } else if (rq.mode == MODE_USERNS) {
-            fail("mode 'userns': cannot create a user namespace (unshare(CLONE_NEWUSER)); enable "
-                 "unprivileged user namespaces or run as root");
-            die_sandbox_error();
+            if (map_own_ids(real_uid, real_gid)) return -1;
+            rq->uid = rq->gid = -1;
+        } else if (rq->mode == MODE_USERNS) {
+            return fail("mode 'userns': cannot create a user namespace (unshare(CLONE_NEWUSER)); enable "
+                        "unprivileged user namespaces or run as root");
         } else {
             mode = MODE_MINIMAL;
         }
     }
-    /* From here on no process of ours is dumpable: in userns mode the program
-     * shares our uid, and a dumpable init would let it open /proc/1/mem. */
-    prctl(PR_SET_DUMPABLE, 0);
-    resp_str("mode", mode_names[mode]);
-    uid_t uid = rq.uid >= 0 ? (uid_t)rq.uid : getuid();
-    gid_t gid = rq.gid >= 0 ? (gid_t)rq.gid : getgid();
+    return mode;
+}
 
+/* Puts the source where the programs will find it. Namespace modes: the
+ * hostname "sandbox" and the private root at ROOT, the source in its
+ * /work. Minimal mode: the helper becomes a child subreaper (so orphans
+ * come back to it) and writes the source into the library's workdir. */
+static int prepare_files(const Request *rq, int mode) {
+    uid_t uid = rq->uid >= 0 ? (uid_t)rq->uid : getuid();
+    gid_t gid = rq->gid >= 0 ? (gid_t)rq->gid : getgid();
     if (mode != MODE_MINIMAL) {
         if (mode == MODE_USERNS) layer("userns");
         layer("mntns");
         layer("netns");
         layer("ipcns");
         layer("utsns");
-        if (sethostname("sandbox", 7) != 0) {
-            fail("sethostname");
-            die_sandbox_error();
-        }
-        if (build_root(&rq, uid, gid)) die_sandbox_error();
+        if (sethostname("sandbox", 7) != 0) return fail("sethostname");
+        if (build_root(rq, uid, gid)) return -1;
         layer("pidns");
         layer("privroot");
         layer("proc");
         layer("tmpfs");
-    } else {
-        if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) layer("subreaper");
-        errno = 0;
-        if (rq.workdir[0] != '/') {
-            fail("minimal mode needs an absolute workdir");
-            die_sandbox_error();
-        }
-        int wfd = open(rq.workdir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (wfd < 0) {
-            fail("open workdir %s", rq.workdir);
-            die_sandbox_error();
-        }
-        int rc = write_file_at(wfd, rq.lang == LANG_C ? "main.c" : "main.py", rq.source, rq.source_len, 0644,
-                               rq.uid, rq.gid);
-        close(wfd);
-        if (rc) die_sandbox_error();
+        return 0;
     }
-    if (rq.uid >= 0) {
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) layer("subreaper");
+    errno = 0;
+    if (rq->workdir[0] != '/') return fail("minimal mode needs an absolute workdir");
+    int wfd = open(rq->workdir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (wfd < 0) return fail("open workdir %s", rq->workdir);
+    int rc = write_file_at(wfd, rq->lang == LANG_C ? "main.c" : "main.py", rq->source, rq->source_len, 0644, rq->uid,
+                           rq->gid);
+    close(wfd);
+    return rc;
+}
+
+/* Builds the seccomp filter and sends the layers: what the helper has set
+ * up, then what every program gets (exec_program, run_one). */
+static int seal_layers(const Request *rq) {
+    if (rq->uid >= 0) {
         char l[32];
-        snprintf(l, sizeof(l), "uid=%ld", rq.uid);
+        snprintf(l, sizeof(l), "uid=%ld", rq->uid);
         layer(l);
     }
-    if (build_filter()) die_sandbox_error();
+    if (build_filter()) return -1;
     layer("nonewprivs");
     layer("seccomp");
     layer("rlimits");
@@ -1181,40 +1294,79 @@ int main(int argc, char **argv) {
     layer("outcap");
     layer("cleanenv");
     resp_str("layers", g_layers);
+    return 0;
+}
+
+/* Compiles main.c into main and reports it. Returns 0 if it compiled. */
+static int compile_source(Request *rq, int mode, char *const envp[]) {
+    char *cargv[48];
+    int n = 0;
+    cargv[n++] = rq->cc;
+    for (int i = 0; i < rq->n_cflags; i++) cargv[n++] = rq->cflags[i];
+    cargv[n++] = "-o";
+    cargv[n++] = "main";
+    cargv[n++] = "main.c";
+    cargv[n++] = "-lm";
+    cargv[n] = NULL;
+    RunOut o;
+    run_one(rq, mode, &rq->compile, cargv, envp, "", 0, &o);
+    resp_run("compile", NULL, "compile.stderr", &o);
+    int ok = !strcmp(o.status, "ok");
+    free(o.out);
+    free(o.err);
+    return ok ? 0 : -1;
+}
+
+/* Runs the program once per input and reports each run; stops after a
+ * sandbox error or a timeout, and with stop_on_error after any failure. */
+static void run_inputs(Request *rq, int mode, char *const envp[]) {
+    char *pyargv[] = {rq->python, "-I", "-B", "main.py", NULL};
+    char *cbin[] = {"./main", NULL};
+    char *const *rargv = rq->lang == LANG_C ? cbin : pyargv;
+    for (size_t i = 0; i < rq->n_inputs; i++) {
+        RunOut o;
+        run_one(rq, mode, &rq->run, rargv, envp, rq->inputs[i], rq->input_lens[i], &o);
+        resp_run("run", "stdout", "stderr", &o);
+        int bad = strcmp(o.status, "ok") != 0;
+        int stop = !strcmp(o.status, "error") || !strcmp(o.status, "time") || (rq->stop_on_error && bad);
+        free(o.out);
+        free(o.err);
+        if (stop) break;
+    }
+}
+
+/* The steps in order, each needing the ones before it: detach (inherited
+ * fds closed before any child exists), the request, the identity (a slot
+ * uid is mapped into the user namespace), the namespaces, the dumpable
+ * flag cleared (only once the helper's own id maps are written), the files
+ * (inside the private root), the filter; then the runs. In each run's
+ * child exec_program applies the per-program layers: the capability
+ * bounding set, ids, capabilities, no_new_privs, seccomp, rlimits, in that
+ * order. */
+int main(int argc, char **argv) {
+    pid_t parent;
+    if (parse_args(argc, argv, &parent)) return 2;
+    if (detach(parent)) return 1;
+    resp_str("version", SANDBOX_WIRE_VERSION);
+    Request rq;
+    if (read_request(&rq)) die_sandbox_error();
+    int root = settle_identity(&rq);
+    if (root < 0) die_sandbox_error();
+    int mode = enter_namespaces(&rq, root);
+    if (mode < 0) die_sandbox_error();
+    /* From here on no process of ours is dumpable: in userns mode the program
+     * shares our uid, and a dumpable init would let it open /proc/1/mem.
+     * Not earlier: the helper writes its own uid_map while dumpable. */
+    prctl(PR_SET_DUMPABLE, 0);
+    resp_str("mode", mode_names[mode]);
+    if (prepare_files(&rq, mode)) die_sandbox_error();
+    if (seal_layers(&rq)) die_sandbox_error();
 
     /* The environment of every sandboxed process: nothing but these. */
     char tmpdir_env[PATH_MAX + 8];
     snprintf(tmpdir_env, sizeof(tmpdir_env), "TMPDIR=%s", mode == MODE_MINIMAL ? rq.workdir : "/tmp");
     char *envp[] = {"PATH=/usr/bin:/bin", "LANG=C", tmpdir_env, NULL};
-    RunOut o;
-
-    if (rq.lang == LANG_C) {
-        char *cargv[48];
-        int n = 0;
-        cargv[n++] = rq.cc;
-        for (int i = 0; i < rq.n_cflags; i++) cargv[n++] = rq.cflags[i];
-        cargv[n++] = "-o";
-        cargv[n++] = "main";
-        cargv[n++] = "main.c";
-        cargv[n++] = "-lm";
-        cargv[n] = NULL;
-        run_one(&rq, mode, &rq.compile, cargv, envp, "", 0, &o);
-        resp_run("compile", NULL, "compile.stderr", &o);
-        if (strcmp(o.status, "ok")) finish(0);
-        free(o.out);
-        free(o.err);
-    }
-    char *pyargv[] = {rq.python, "-I", "-B", "main.py", NULL};
-    char *cbin[] = {"./main", NULL};
-    char *const *rargv = rq.lang == LANG_C ? cbin : pyargv;
-    for (size_t i = 0; i < rq.n_inputs; i++) {
-        run_one(&rq, mode, &rq.run, rargv, envp, rq.inputs[i], rq.input_lens[i], &o);
-        resp_run("run", "stdout", "stderr", &o);
-        int bad = strcmp(o.status, "ok") != 0;
-        int stop = !strcmp(o.status, "error") || !strcmp(o.status, "time") || (rq.stop_on_error && bad);
-        free(o.out);
-        free(o.err);
-        if (stop) break;
-    }
+    if (rq.lang == LANG_C && compile_source(&rq, mode, envp)) finish(0);
+    run_inputs(&rq, mode, envp);
     finish(0);
 }
