@@ -1,8 +1,8 @@
 /*
  * utf8.h: UTF-8 validity, for output that must be valid UTF-8 (JSON lines)
  * while model text may hold any bytes.
- * Not for: decoding to code points in hot loops (model/tokenizer/tokenizer.c keeps its
- * own inline decoder).
+ * Not for: decoding to code points in hot loops (the tokenizer keeps its
+ * own inline decoder, model/tokenizer/tokenizer_internal.h).
  */
 #ifndef GRPO_UTF8_H
 #define GRPO_UTF8_H

@@ -30,7 +30,7 @@ const refVersion = JSON.parse(readFileSync(join(npmDir, "node_modules/@anush008/
 const rustVersion = (readFileSync(join(npmDir, "node_modules/@anush008/tokenizers/Cargo.toml"), "utf8").match(
   /tokenizers = "([^"]+)"/) || [, "?"])[1];
 
-// ---- the byte-level alphabet and strict UTF-8 (mirrors model/tokenizer.c) ----
+// ---- the byte-level alphabet and strict UTF-8 (mirrors model/tokenizer/text.c) ----
 const byteChar = [];
 {
   let next = 256;
