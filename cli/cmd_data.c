@@ -67,21 +67,16 @@ static cJSON *option_value(const char *v) {
     return cJSON_CreateString(v);
 }
 
-static int parse_count(const char *opt, const char *v, unsigned long long max, unsigned long long *out) {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || errno || v[0] == '-' || x > max)
-        return cli_usage_error("data", "%s: expected an integer in [0, %llu], got '%s'", opt, max, v);
-    *out = x;
+static int parse_count(const char *opt, const char *v, long max, long *out) {
+    if (cli_parse_long(v, 0, max, out))
+        return cli_usage_error("data", "%s: expected an integer in [0, %ld], got '%s'", opt, max, v);
     return EXIT_OK;
 }
 
-static int write_examples(const TaskGen *g, TaskSplit split, unsigned long long start, unsigned long long n,
-                          FILE *f) {
-    for (unsigned long long i = 0; i < n; i++) {
+static int write_examples(const TaskGen *g, TaskSplit split, long start, long n, FILE *f) {
+    for (long i = 0; i < n; i++) {
         cJSON *ex;
-        if (taskgen_example(g, split, start + i, &ex)) return -1;
+        if (taskgen_example(g, split, (uint64_t)(start + i), &ex)) return -1;
         char *s = cJSON_PrintUnformatted(ex);
         fputs(s, f);
         fputc('\n', f);
@@ -98,7 +93,7 @@ int cmd_data(int argc, char **argv) {
     }
     if (argc < 2 || argv[1][0] == '-') return cli_usage_error("data", "missing the generator: arith, countdown or corpus");
     const char *kind = argv[1], *split_name = "train", *out = NULL;
-    unsigned long long n = 10, start = 0;
+    long n = 10, start = 0;
     cJSON *params = cJSON_CreateObject();
     int rc = EXIT_OK;
     for (int i = 2; i < argc && rc == EXIT_OK; i++) {
@@ -110,9 +105,9 @@ int cmd_data(int argc, char **argv) {
         } else if (!strcmp(a, "--split")) {
             split_name = argv[++i];
         } else if (!strcmp(a, "--n")) {
-            rc = parse_count(a, argv[++i], 100000000ULL, &n);
+            rc = parse_count(a, argv[++i], 100000000L, &n);
         } else if (!strcmp(a, "--start")) {
-            rc = parse_count(a, argv[++i], UINT32_MAX, &start);
+            rc = parse_count(a, argv[++i], (long)UINT32_MAX, &start);
         } else if (!strcmp(a, "--out")) {
             out = argv[++i];
         } else if (!strcmp(a, "--params")) {
@@ -135,7 +130,7 @@ int cmd_data(int argc, char **argv) {
     }
     if (rc == EXIT_OK && strcmp(split_name, "train") && strcmp(split_name, "eval"))
         rc = cli_usage_error("data", "--split: expected 'train' or 'eval', got '%s'", split_name);
-    if (rc == EXIT_OK && start + n > (unsigned long long)UINT32_MAX + 1)
+    if (rc == EXIT_OK && start + n > (long)UINT32_MAX + 1)
         rc = cli_usage_error("data", "--start + --n goes beyond example 2^32 - 1");
     TaskGen g;
     if (rc == EXIT_OK && taskgen_init(&g, kind, params, "parameters"))
@@ -155,7 +150,7 @@ int cmd_data(int argc, char **argv) {
     if (out && fclose(f) && !bad) bad = ERR("closing %s: %s", out, strerror(errno));
     if (bad) return cli_fail("data");
     double dt = now_seconds() - t0;
-    fprintf(stderr, "grpo data: %llu %s example%s of %s (seed %llu) in %.3f s (%.0f examples/s)\n", n, split_name,
+    fprintf(stderr, "grpo data: %ld %s example%s of %s (seed %llu) in %.3f s (%.0f examples/s)\n", n, split_name,
             n == 1 ? "" : "s", kind, (unsigned long long)g.seed, dt, dt > 0 ? (double)n / dt : 0.0);
     return EXIT_OK;
 }

@@ -239,7 +239,7 @@ int taskgen_example(const TaskGen *g, TaskSplit split, uint64_t index, cJSON **o
     *out = NULL;
     if (index > UINT32_MAX) return ERR("example index %llu is beyond 2^32 - 1", (unsigned long long)index);
     if (split != TASK_TRAIN && split != TASK_EVAL) return ERR("unknown split %d", (int)split);
-    static const uint32_t streams[] = {TASKGEN_STREAM_ARITH, TASKGEN_STREAM_COUNTDOWN, TASKGEN_STREAM_CORPUS};
+    static const uint32_t streams[] = {RNG_STEP_TASK_ARITH, RNG_STEP_TASK_COUNTDOWN, RNG_STEP_TASK_CORPUS};
     Rng r;
     rng_init(&r, g->seed, streams[g->kind], (uint32_t)index, (uint32_t)split);
     switch (g->kind) {

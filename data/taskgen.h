@@ -15,8 +15,8 @@
  *
  * Determinism. Example i of a split is a pure function of (seed, kind,
  * parameters, split, i): it is drawn from its own counter-based stream
- * rng_init(seed, TASKGEN_STREAM_<KIND>, i, split), so examples can be
- * made in any order, on any rank.
+ * rng_init(seed, RNG_STEP_TASK_<KIND>, i, split) (common/rng.h), so
+ * examples can be made in any order, on any rank.
  *
  * The held-out rule. A problem belongs to the eval split when a hash of its
  * canonical text (the expression for arithmetic, the sorted numbers and the
@@ -52,13 +52,6 @@
 
 typedef enum { TASK_ARITH = 0, TASK_COUNTDOWN = 1, TASK_CORPUS = 2 } TaskKind;
 typedef enum { TASK_TRAIN = 0, TASK_EVAL = 1 } TaskSplit;
-
-/* The stream names (the `step` slot of rng_init) of the generators. */
-enum {
-    TASKGEN_STREAM_ARITH = 0x61726974,     /* "arit" */
-    TASKGEN_STREAM_COUNTDOWN = 0x636e7464, /* "cntd" */
-    TASKGEN_STREAM_CORPUS = 0x636f7270     /* "corp" */
-};
 
 enum { TASKGEN_MAX_TERMS = 12, TASKGEN_MAX_NUMS = 5 };
 

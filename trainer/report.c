@@ -42,18 +42,6 @@ typedef struct {
     int present;   /* the file exists */
 } Metrics;
 
-static char *path_join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static int file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static Series *series_get(Metrics *m, const char *key, int create) {
     for (size_t i = 0; i < m->n_s; i++)
         if (!strcmp(m->s[i].key, key)) return &m->s[i];
@@ -747,7 +735,7 @@ static int run_body(StrBuf *b, const char *dir, const cJSON *cfg, int full) {
 /* config.json of dir, or NULL (also when malformed: the page says so). */
 static cJSON *read_config(const char *dir) {
     char *path = path_join(dir, "config.json");
-    cJSON *cfg = file_exists(path) ? json_read_file(path) : NULL;
+    cJSON *cfg = is_regular_file(path) ? json_read_file(path) : NULL;
     free(path);
     return cfg;
 }
@@ -846,7 +834,7 @@ static void stage_table(StrBuf *b, const Stage *st, size_t n, const char *dir) {
         html_escape(b, st[i].status);
         strbuf_cat(b, "</span></td><td>");
         char *sub = path_join(dir, st[i].dir), *rep = path_join(sub, "report.html");
-        if (file_exists(rep)) {
+        if (is_regular_file(rep)) {
             strbuf_cat(b, "<a href=\"");
             html_escape(b, st[i].dir);
             strbuf_cat(b, "/report.html\">");
@@ -873,7 +861,7 @@ static int eval_table(StrBuf *b, const Stage *st, size_t n, const char *dir) {
         if (strcmp(st[i].kind, "eval")) continue;
         char *sub = path_join(dir, st[i].dir), *path = path_join(sub, "eval.json");
         free(sub);
-        if (!file_exists(path)) {
+        if (!is_regular_file(path)) {
             free(path);
             continue;
         }
@@ -973,7 +961,7 @@ int report_write(const char *dir, const char *out_path) {
     if (!S_ISDIR(st.st_mode)) return ERR("%s is not a directory (give a run or pipeline directory)", dir);
     StrBuf b = {0};
     char *pj = path_join(dir, "pipeline.json");
-    int rc = file_exists(pj) ? pipeline_page(&b, dir, pj) : run_page(&b, dir);
+    int rc = is_regular_file(pj) ? pipeline_page(&b, dir, pj) : run_page(&b, dir);
     free(pj);
     char *out = out_path ? xstrdup(out_path) : path_join(dir, "report.html");
     if (rc == 0) rc = file_write_atomic(out, b.p, b.n);

@@ -19,21 +19,14 @@
 #include "test.h"
 #include "trainer/report.h"
 
-static char *join(const char *a, const char *b) {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 static void write_text(const char *dir, const char *name, const char *text) {
-    char *p = join(dir, name);
+    char *p = path_join(dir, name);
     if (file_write_atomic(p, text, strlen(text))) FATAL("%s", err_msg());
     free(p);
 }
 
 static FILE *open_w(const char *dir, const char *name) {
-    char *p = join(dir, name);
+    char *p = path_join(dir, name);
     FILE *f = fopen(p, "w");
     if (!f) FATAL("cannot write %s", p);
     free(p);
@@ -143,7 +136,7 @@ static void write_eval(const char *dir, const char *model, double pass1, double 
 }
 
 static void write_pipeline(const char *dir) {
-    char *base = join(dir, "base"), *rl = join(dir, "rl"), *e0 = join(dir, "eval-before"), *e1 = join(dir, "eval-after");
+    char *base = path_join(dir, "base"), *rl = path_join(dir, "rl"), *e0 = path_join(dir, "eval-before"), *e1 = path_join(dir, "eval-after");
     write_sft_run(base);
     write_grpo_run(rl, 60, 2, 4);
     write_eval(e0, "base/m.h5", 0.35, 0.55, 21);
@@ -183,7 +176,7 @@ static void check_grpo_report(const char *dir) {
     double t0 = now_seconds();
     TEST_CHECK(report_write(dir, NULL) == 0, "report_write: %s", err_msg());
     printf("report of a 120-step GRPO run: %.1f ms\n", 1e3 * (now_seconds() - t0));
-    char *path = join(dir, "report.html");
+    char *path = path_join(dir, "report.html");
     char *html = read_text(path);
     const char *plots[] = {"Reward", "Reward spread within groups", "Accuracy and pass@1", "Completion length", "Think, format and truncation rates",
                            "Loss", "KL to the reference", "Entropy", "Clip fractions", "Gradient norm", "Learning rate",
@@ -227,7 +220,7 @@ static void check_grpo_report(const char *dir) {
     free(html);
 
     /* --out elsewhere */
-    char *other = join(dir, "elsewhere.html");
+    char *other = path_join(dir, "elsewhere.html");
     TEST_CHECK(report_write(dir, other) == 0, "%s", err_msg());
     char *a = read_text(path), *b = read_text(other);
     TEST_CHECK(!strcmp(a, b), "the report depends on where it is written");
@@ -239,7 +232,7 @@ static void check_grpo_report(const char *dir) {
 
 static void check_sft_report(const char *dir) {
     TEST_CHECK(report_write(dir, NULL) == 0, "report_write: %s", err_msg());
-    char *path = join(dir, "report.html");
+    char *path = path_join(dir, "report.html");
     char *html = read_text(path);
     TEST_CHECK(strstr(html, "<figcaption>Loss</figcaption>") && strstr(html, "class=\"legend\">eval</text>"),
                "SFT loss plot with eval loss");
@@ -257,7 +250,7 @@ static void check_sft_report(const char *dir) {
 
 static void check_pipeline_report(const char *dir) {
     TEST_CHECK(report_write(dir, NULL) == 0, "pipeline report_write: %s", err_msg());
-    char *path = join(dir, "report.html");
+    char *path = path_join(dir, "report.html");
     char *html = read_text(path);
     TEST_CHECK(strstr(html, "<h1>r1zero-tiny &lt;seed 1&gt;</h1>"), "pipeline name");
     TEST_CHECK(strstr(html, "<table class=\"evals\">") && strstr(html, "<td>eval-before</td>") &&
@@ -275,7 +268,7 @@ static void check_pipeline_report(const char *dir) {
     check_safe(html, "pipeline report");
     free(html);
     /* a stage's own report is linked once it exists */
-    char *rl = join(dir, "rl");
+    char *rl = path_join(dir, "rl");
     TEST_CHECK(report_write(rl, NULL) == 0, "%s", err_msg());
     TEST_CHECK(report_write(dir, NULL) == 0, "%s", err_msg());
     html = read_text(path);
@@ -286,7 +279,7 @@ static void check_pipeline_report(const char *dir) {
 }
 
 static void check_csv(const char *dir) {
-    char *out = join(dir, "metrics.csv");
+    char *out = path_join(dir, "metrics.csv");
     TEST_CHECK(report_write_csv(dir, out) == 0, "%s", err_msg());
     char *csv = read_text(out);
     const char *want_head = "step,loss,grad_norm,learning_rate,tokens,tokens_per_second,epoch,elapsed_seconds,"
@@ -302,12 +295,12 @@ static void check_csv(const char *dir) {
     free(csv);
 
     /* strings, bools, null, objects and exact numbers */
-    char *odd = join(dir, "odd");
+    char *odd = path_join(dir, "odd");
     mkdir_p(odd);
     write_text(odd, "metrics.jsonl",
                "{\"note\": \"a, \\\"b\\\"\", \"step\": 1, \"x\": 0.1, \"flag\": true}\n"
                "{\"step\": 2, \"x\": 0.30000000000000004, \"obj\": {\"k\": [1]}, \"note\": null}\n");
-    char *out2 = join(odd, "m.csv");
+    char *out2 = path_join(odd, "m.csv");
     TEST_CHECK(report_write_csv(odd, out2) == 0, "%s", err_msg());
     csv = read_text(out2);
     TEST_CHECK(!strcmp(csv, "step,note,x,flag,obj\n1,\"a, \"\"b\"\"\",0.1,true,\n2,,0.30000000000000004,,"
@@ -320,14 +313,14 @@ static void check_csv(const char *dir) {
 }
 
 static void check_errors(const char *dir) {
-    char *missing = join(dir, "no-such-run");
+    char *missing = path_join(dir, "no-such-run");
     TEST_CHECK(report_write(missing, NULL) == -1 && strstr(err_msg(), "No such file"), "missing dir: %s", err_msg());
     TEST_CHECK(report_write_csv(missing, "/tmp/x.csv") == -1, "CSV of a missing run");
     free(missing);
-    char *file = join(dir, "pipe/pipeline.json");
+    char *file = path_join(dir, "pipe/pipeline.json");
     TEST_CHECK(report_write(file, NULL) == -1 && strstr(err_msg(), "not a directory"), "a file: %s", err_msg());
     free(file);
-    char *bad = join(dir, "badpipe");
+    char *bad = path_join(dir, "badpipe");
     mkdir_p(bad);
     write_text(bad, "pipeline.json", "{\"stages\": [{\"name\": \"x\", \"kind\": \"sft\", \"dir\": \"../../etc\"}]}");
     TEST_CHECK(report_write(bad, NULL) == -1 && strstr(err_msg(), "inside the pipeline directory"), "escape: %s",
@@ -336,10 +329,10 @@ static void check_errors(const char *dir) {
     TEST_CHECK(report_write(bad, NULL) == -1 && strstr(err_msg(), "invalid JSON"), "malformed: %s", err_msg());
     free(bad);
     /* an empty run directory still gets a page */
-    char *empty = join(dir, "empty");
+    char *empty = path_join(dir, "empty");
     mkdir_p(empty);
     TEST_CHECK(report_write(empty, NULL) == 0, "empty run: %s", err_msg());
-    char *p = join(empty, "report.html"), *html = read_text(p);
+    char *p = path_join(empty, "report.html"), *html = read_text(p);
     TEST_CHECK(strstr(html, "No metrics.jsonl yet") && strstr(html, "No config.json"), "empty run page");
     free(html);
     free(p);
@@ -348,13 +341,13 @@ static void check_errors(const char *dir) {
 
 /* A longer run for timing: 2000 steps, 64 completions per logged step. */
 static void time_big_run(const char *dir) {
-    char *big = join(dir, "big");
+    char *big = path_join(dir, "big");
     write_grpo_run(big, 2000, 8, 8);
     double t0 = now_seconds();
     TEST_CHECK(report_write(big, NULL) == 0, "%s", err_msg());
     double dt = now_seconds() - t0;
     struct stat st;
-    char *p = join(big, "report.html");
+    char *p = path_join(big, "report.html");
     stat(p, &st);
     printf("report of a 2000-step GRPO run (12,800 completions): %.1f ms, %lld KiB\n", 1e3 * dt,
            (long long)st.st_size / 1024);
@@ -368,7 +361,7 @@ int main(int argc, char **argv) {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0 || mkdir_p(dir)) FATAL("cannot make %s", dir);
-    char *run = join(dir, "run"), *sft = join(dir, "sft"), *pipe = join(dir, "pipe");
+    char *run = path_join(dir, "run"), *sft = path_join(dir, "sft"), *pipe = path_join(dir, "pipe");
     write_grpo_run(run, 120, 4, 4);
     write_sft_run(sft);
     write_pipeline(pipe);
