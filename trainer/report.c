@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/common.h"
+#include "common/config.h"
 #include "common/json.h"
 #include "report_html.h"
 
@@ -985,19 +986,10 @@ static void csv_text(StrBuf *b, const char *s) {
     strbuf_cat(b, "\"");
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v. */
-static void csv_number(StrBuf *b, double v) {
-    char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    strbuf_cat(b, buf);
-}
-
 static void csv_cell(StrBuf *b, const cJSON *v) {
     if (!v || cJSON_IsNull(v)) return;
-    if (cJSON_IsNumber(v)) csv_number(b, v->valuedouble);
+    char num[32];
+    if (cJSON_IsNumber(v)) strbuf_cat(b, config_format_number(v->valuedouble, num));
     else if (cJSON_IsBool(v)) strbuf_cat(b, cJSON_IsTrue(v) ? "true" : "false");
     else if (cJSON_IsString(v)) csv_text(b, v->valuestring);
     else {

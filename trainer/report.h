@@ -26,8 +26,9 @@ int report_write(const char *dir, const char *out_path);
 /* Writes dir/metrics.jsonl as CSV to out_path: a header row of every key
  * seen ("step" first, then in the order first seen), one row per line,
  * empty cells where a line lacks a key. Numbers print in the shortest form
- * that reads back exactly; strings are quoted as RFC 4180 says. Fails (-1
- * with ERR) when metrics.jsonl is missing or out_path cannot be written. */
+ * that reads back exactly (config_format_number); strings are quoted as
+ * RFC 4180 says. Fails (-1 with ERR) when metrics.jsonl is missing or
+ * out_path cannot be written. */
 int report_write_csv(const char *dir, const char *out_path);
 
 #endif
