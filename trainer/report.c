@@ -696,8 +696,9 @@ static void run_subtitle(const cJSON *cfg, Metrics *m, char *buf, size_t cap) {
     }
 }
 
-/* Summary, plots and (when full) completions and config of one run. */
-static int run_body(StrBuf *b, const char *dir, const cJSON *cfg, int full) {
+/* Summary, plots and (when full) completions and config of one run;
+ * cfg_problem says why a config.json that exists could not be read. */
+static int run_body(StrBuf *b, const char *dir, const cJSON *cfg, const char *cfg_problem, int full) {
     Metrics m;
     if (metrics_load(&m, dir)) return -1;
     if (!m.present) {
@@ -726,6 +727,10 @@ static int run_body(StrBuf *b, const char *dir, const cJSON *cfg, int full) {
         html_escape(b, text);
         strbuf_cat(b, "</pre>\n");
         cJSON_free(text);
+    } else if (cfg_problem[0]) {
+        strbuf_cat(b, "<p class=\"muted\">config.json could not be read: ");
+        html_escape(b, cfg_problem);
+        strbuf_cat(b, "</p>\n");
     } else {
         strbuf_cat(b, "<p class=\"muted\">No config.json in the run directory.</p>\n");
     }
@@ -733,16 +738,20 @@ static int run_body(StrBuf *b, const char *dir, const cJSON *cfg, int full) {
     return 0;
 }
 
-/* config.json of dir, or NULL (also when malformed: the page says so). */
-static cJSON *read_config(const char *dir) {
+/* config.json of dir, or NULL; when it exists but cannot be read, why
+ * goes to problem (cap bytes) for the page to say. */
+static cJSON *read_config(const char *dir, char *problem, size_t cap) {
     char *path = path_join(dir, "config.json");
-    cJSON *cfg = is_regular_file(path) ? json_read_file(path) : NULL;
+    cJSON *cfg = NULL;
+    problem[0] = '\0';
+    if (is_regular_file(path) && !(cfg = json_read_file(path))) snprintf(problem, cap, "%s", err_msg());
     free(path);
     return cfg;
 }
 
 static int run_page(StrBuf *b, const char *dir) {
-    cJSON *cfg = read_config(dir);
+    char problem[512];
+    cJSON *cfg = read_config(dir, problem, sizeof problem);
     Metrics m;
     if (metrics_load(&m, dir)) {
         cJSON_Delete(cfg);
@@ -755,7 +764,7 @@ static int run_page(StrBuf *b, const char *dir) {
     page_open(b, name, sub);
     strbuf_cat(b, "<nav><a href=\"#training\">Training</a><a href=\"#completions\">Completions</a>"
                   "<a href=\"#config\">Config</a></nav>\n<section id=\"training\">\n");
-    int rc = run_body(b, dir, cfg, 1);
+    int rc = run_body(b, dir, cfg, problem, 1);
     strbuf_cat(b, "</section>\n");
     page_close(b, dir);
     cJSON_Delete(cfg);
@@ -944,7 +953,7 @@ static int pipeline_page(StrBuf *b, const char *dir, const char *pj_path) {
         } else if (!strcmp(st[i].kind, "eval") || !strcmp(st[i].kind, "report")) {
             strbuf_cat(b, "<p class=\"muted\">See the table above.</p>\n");
         } else {
-            rc = run_body(b, sub_dir, NULL, 0);
+            rc = run_body(b, sub_dir, NULL, "", 0);
         }
         free(sub_dir);
         strbuf_cat(b, "</section>\n");

@@ -335,6 +335,14 @@ static void check_errors(const char *dir) {
     char *p = path_join(empty, "report.html"), *html = read_text(p);
     TEST_CHECK(strstr(html, "No metrics.jsonl yet") && strstr(html, "No config.json"), "empty run page");
     free(html);
+    /* a damaged config.json is reported on the page, escaped */
+    write_text(empty, "config.json", "{\"a\": <b>");
+    TEST_CHECK(report_write(empty, NULL) == 0, "damaged config: %s", err_msg());
+    html = read_text(p);
+    TEST_CHECK(strstr(html, "config.json could not be read: ") && strstr(html, "invalid JSON at line 1") &&
+                   !strstr(html, "<b>"),
+               "damaged config not reported");
+    free(html);
     free(p);
     free(empty);
 }
