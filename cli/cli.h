@@ -30,6 +30,8 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Shared helpers for subcommands (cli_util.c). */
 

@@ -11,6 +11,8 @@ static const CliCommand commands[] = {
     {"generate", "sample completions of a prompt (the rollout engine)", cmd_generate},
     {"score", "per-token log-probs of a completion given a prompt (JSON)", cmd_score},
     {"reward", "score saved completions (JSONL) with a config's reward functions", cmd_reward},
+    {"data", "write examples of a built-in task generator (arith, countdown, corpus) as JSONL", cmd_data},
+    {"report", "write a run's or pipeline's HTML report (and its metrics as CSV)", cmd_report},
     {"init", "write a seeded random model (HF directory or .h5 checkpoint)", cmd_init},
     {"convert", "convert between an HF model directory and an HDF5 checkpoint", cmd_convert},
     {"tokenize", "print the token ids of a text (JSON array)", cmd_tokenize},

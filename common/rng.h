@@ -39,11 +39,15 @@ void rng_init(Rng *r, uint64_t seed, uint32_t step, uint32_t prompt, uint32_t sa
  *   SFT example order in epoch e             (seed, e, RNG_PROMPT_SFT_SHUFFLE, 0)
  *   GRPO prompt order in epoch e             (seed, e, RNG_PROMPT_GRPO_SHUFFLE, 0)
  *   math grader test point k                 (RNG_SEED_MATH_POINTS, 0, k, 0)
+ *   task generator example i of split s      (seed, RNG_STEP_TASK_<KIND>, i, s)  (data/taskgen.h)
  */
 enum {
     RNG_STEP_INIT = 0xFFFFFFFFu,          /* step slot: model_init_random */
     RNG_PROMPT_SFT_SHUFFLE = 0x5F7D47A0u, /* prompt slot: the SFT epoch permutation */
     RNG_PROMPT_GRPO_SHUFFLE = 0x5F7D47A1u, /* prompt slot: the GRPO epoch permutation */
+    RNG_STEP_TASK_ARITH = 0x61726974u,     /* step slot: the arith generator ("arit") */
+    RNG_STEP_TASK_COUNTDOWN = 0x636e7464u, /* step slot: the countdown generator ("cntd") */
+    RNG_STEP_TASK_CORPUS = 0x636f7270u,    /* step slot: the corpus generator ("corp") */
 };
 #define RNG_SEED_MATH_POINTS 0x6d617468u /* "math": the grader's fixed evaluation points */
 uint32_t rng_u32(Rng *r);

