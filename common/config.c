@@ -244,16 +244,17 @@ static int apply_set(cJSON *root, const CfgSchema *s, unsigned user, const char 
     return rc;
 }
 
-const char *config_format_number(double v, char buf[32]) {
+CfgNumber config_format_number(double v) {
+    CfgNumber n;
     if (v == floor(v) && fabs(v) < 1e16) {
-        snprintf(buf, 32, "%.0f", v);
-        return buf;
+        snprintf(n.s, sizeof(n.s), "%.0f", v);
+        return n;
     }
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, 32, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return buf;
+        snprintf(n.s, sizeof(n.s), "%.*g", prec, v);
+        if (strtod(n.s, NULL) == v) break;
     }
-    return buf;
+    return n;
 }
 
 static const char *type_name(CfgType t) {
@@ -306,7 +307,6 @@ static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin
     char *base = (char *)out + f->offset;
     const char *def = default_for(f, user);
     int nullable = def && !strcmp(def, "null");
-    char lo[32], hi[32];
     switch (f->type) {
     case CF_INT: {
         if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 9e15)
@@ -314,7 +314,7 @@ static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin
         double d = v->valuedouble;
         if (d < f->min || d > f->max)
             return ERR("%s: %s: %.0f is out of range [%s, %s] (%s)", origin, f->path, d,
-                       config_format_number(f->min, lo), config_format_number(f->max, hi), f->help);
+                       config_format_number(f->min).s, config_format_number(f->max).s, f->help);
         *(long *)base = (long)d;
         return 0;
     }
@@ -326,11 +326,9 @@ static int bind(void *out, const CfgField *f, const cJSON *v, const char *origin
         if (!cJSON_IsNumber(v))
             return ERR("%s: %s: expected a number%s (%s)", origin, f->path, nullable ? " or null" : "", f->help);
         double d = v->valuedouble;
-        if (!(d >= f->min && d <= f->max)) {
-            char got[32];
-            return ERR("%s: %s: %s is out of range [%s, %s] (%s)", origin, f->path, config_format_number(d, got),
-                       config_format_number(f->min, lo), config_format_number(f->max, hi), f->help);
-        }
+        if (!(d >= f->min && d <= f->max))
+            return ERR("%s: %s: %s is out of range [%s, %s] (%s)", origin, f->path, config_format_number(d).s,
+                       config_format_number(f->min).s, config_format_number(f->max).s, f->help);
         *(double *)base = d;
         return 0;
     }
@@ -477,12 +475,11 @@ void config_write_reference(FILE *f, const CfgSchema *schema) {
     fprintf(f, "| key | type | default | accepted | used by | meaning |\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < schema->n; i++) {
         const CfgField *s = &schema->fields[i];
-        char lo[32], hi[32];
         StrBuf acc = {0}, who = {0}, def = {0};
         if (s->type == CF_INT || s->type == CF_DOUBLE) {
-            strbuf_cat(&acc, config_format_number(s->min, lo));
+            strbuf_cat(&acc, config_format_number(s->min).s);
             strbuf_cat(&acc, " to ");
-            strbuf_cat(&acc, config_format_number(s->max, hi));
+            strbuf_cat(&acc, config_format_number(s->max).s);
         }
         if (s->type == CF_ENUM) cat_md(&acc, s->choices);
         for (size_t b = 0; b < schema->n_users; b++)

@@ -95,7 +95,11 @@ void config_free(void *out, const CfgSchema *schema);
 void config_write_reference(FILE *f, const CfgSchema *schema);
 
 /* The shortest decimal text of v that reads back as exactly v (for ranges
- * in messages: 0.999999999 stays 0.999999999, never "1"). buf holds 32. */
-const char *config_format_number(double v, char buf[32]);
+ * in messages: 0.999999999 stays 0.999999999, never "1"); integers below
+ * 1e16 in full. */
+typedef struct {
+    char s[32];
+} CfgNumber;
+CfgNumber config_format_number(double v);
 
 #endif

@@ -49,14 +49,14 @@ typedef struct {
     int own_row;   /* KV row of the sample's completion position 0 */
     Rng rng;
     int *ids;
-    float *lp;
+    float *lp, *lpt; /* log-probs at temperature 1 and at the sampling temperature */
     int n;
     char *text;
     size_t len, cap;
     int done;
     FinishReason fin;
     int tok;       /* token drawn this step */
-    float tok_lp;
+    float tok_lp, tok_lpt;
 } Seq;
 
 void rollout_config_default(RolloutConfig *c) {
@@ -142,6 +142,7 @@ void rollout_groups_free(RolloutGroup *groups, int n) {
         for (int j = 0; j < g->n_samples; j++) {
             free(g->samples[j].ids);
             free(g->samples[j].logprobs);
+            free(g->samples[j].logprobs_t);
             free(g->samples[j].text);
         }
         free(g->samples);
@@ -213,6 +214,7 @@ static void seq_push(RolloutWorker *w, const RolloutConfig *c, Seq *s, const Rol
     const int tok = s->tok;
     s->ids[s->n] = tok;
     s->lp[s->n] = s->tok_lp;
+    s->lpt[s->n] = s->tok_lpt;
     s->n++;
     if (!c->ignore_eos && is_eos(&w->m->cfg, tok)) {
         s->done = 1;
@@ -236,7 +238,8 @@ static void seq_push(RolloutWorker *w, const RolloutConfig *c, Seq *s, const Rol
         s->fin = FINISH_LENGTH;
     }
     if (s->done && cb && cb->on_done) {
-        RolloutSample view = {s->ids, s->lp, s->n, s->text, s->len, s->fin};
+        RolloutSample view = {.ids = s->ids, .logprobs = s->lp, .logprobs_t = s->lpt, .n = s->n, .text = s->text,
+                              .text_len = s->len, .finish = s->fin};
         cb->on_done(cb->ctx, s->p, s->g, &view);
     }
 }
@@ -251,7 +254,7 @@ static void sample_jobs(RolloutWorker *w, const SamplerConfig *sc, Seq *seqs, co
     for (int j = 0; j < n_jobs; j++) {
         Seq *s = &seqs[job_seq[j]];
         s->tok = sampler_sample(&w->samplers[omp_get_thread_num()], sc, w->logits + (size_t)job_row[j] * V, &s->rng,
-                                &s->tok_lp);
+                                &s->tok_lp, &s->tok_lpt);
     }
 }
 
@@ -333,6 +336,7 @@ static void call_free(Call *k) {
     for (int i = 0; i < k->NS; i++) {
         free(k->seqs[i].ids);
         free(k->seqs[i].lp);
+        free(k->seqs[i].lpt);
         free(k->seqs[i].text);
     }
     free(k->seqs), free(k->base), free(k->maxnew), free(k->tokens), free(k->seq_start), free(k->prow);
@@ -381,6 +385,7 @@ static void seqs_init(const RolloutConfig *c, uint32_t step, const RolloutGroup 
             rng_init(&s->rng, c->seed, step, groups[p].prompt_index, (uint32_t)g);
             s->ids = xmalloc((size_t)s->max_new * sizeof(int));
             s->lp = xmalloc((size_t)s->max_new * sizeof(float));
+            s->lpt = xmalloc((size_t)s->max_new * sizeof(float));
             s->cap = 64;
             s->text = xmalloc(s->cap);
             s->text[0] = '\0';
@@ -488,11 +493,13 @@ static void copy_out(Call *k, RolloutGroup *groups) {
             o->n = s->n;
             o->ids = xrealloc(s->ids, (size_t)(s->n > 0 ? s->n : 1) * sizeof(int));
             o->logprobs = xrealloc(s->lp, (size_t)(s->n > 0 ? s->n : 1) * sizeof(float));
+            o->logprobs_t = xrealloc(s->lpt, (size_t)(s->n > 0 ? s->n : 1) * sizeof(float));
             o->text = s->text;
             o->text_len = s->len;
             o->finish = s->fin;
             s->ids = NULL;
             s->lp = NULL;
+            s->lpt = NULL;
             s->text = NULL;
         }
     }

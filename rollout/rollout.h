@@ -72,12 +72,16 @@ typedef struct {
 
 /* One completion. ids holds every sampled token, including a final EOS;
  * logprobs[t] is log softmax(raw logits)[ids[t]] (temperature 1, no
- * truncation) under the model that sampled it. text is the bytes of the
+ * truncation) under the model that sampled it, and logprobs_t[t] the same
+ * at the sampling temperature, log softmax(logits / T)[ids[t]] (what the
+ * GRPO trainer computes for the token; equal to logprobs at T = 0 or 1).
+ * text is the bytes of the
  * tokens, minus a final EOS token, cut right after a stop string when one
  * ended the sample (the last token's bytes may run past it). */
 typedef struct {
     int *ids;
     float *logprobs;
+    float *logprobs_t;
     int n;
     char *text; /* NUL-terminated; text_len bytes (may hold NULs) */
     size_t text_len;

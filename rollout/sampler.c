@@ -138,7 +138,7 @@ static void nucleus(Sampler *s, float thr, float top_p, float *wstar, int *tie_e
     *tie_end = last + 1;
 }
 
-int sampler_sample(Sampler *s, const SamplerConfig *c, const float *z, Rng *rng, float *logp) {
+int sampler_sample(Sampler *s, const SamplerConfig *c, const float *z, Rng *rng, float *logp, float *logp_t) {
     const int V = s->V;
     float mx = -INFINITY;
     int am = 0;
@@ -172,11 +172,21 @@ int sampler_sample(Sampler *s, const SamplerConfig *c, const float *z, Rng *rng,
     const float lse = mx + (float)log((a0 + a1) + (a2 + a3));
     if (T <= 0.0f) {
         *logp = z[am] - lse;
+        if (logp_t) *logp_t = *logp;
         return am;
     }
+    float lse_t = 0.0f; /* log sum exp((z - max) / T), all tokens */
     if (T != 1.0f) {
         const float inv = 1.0f / T;
-        for (i = 0; i < V; i++) w[i] = expf((z[i] - mx) * inv);
+        double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        for (i = 0; i + 4 <= V; i += 4) {
+            b0 += w[i] = expf((z[i] - mx) * inv);
+            b1 += w[i + 1] = expf((z[i + 1] - mx) * inv);
+            b2 += w[i + 2] = expf((z[i + 2] - mx) * inv);
+            b3 += w[i + 3] = expf((z[i + 3] - mx) * inv);
+        }
+        for (; i < V; i++) b0 += w[i] = expf((z[i] - mx) * inv);
+        lse_t = (float)log((b0 + b1) + (b2 + b3));
     }
     for (i = 0; i < V; i++)
         if (!(w[i] >= 0.0f)) w[i] = 0.0f; /* NaN logits are never drawn */
@@ -209,5 +219,6 @@ int sampler_sample(Sampler *s, const SamplerConfig *c, const float *z, Rng *rng,
     }
 #undef KEPT
     *logp = z[tok] - lse;
+    if (logp_t) *logp_t = T == 1.0f ? *logp : (z[tok] - mx) / T - lse_t;
     return tok;
 }

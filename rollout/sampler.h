@@ -17,15 +17,16 @@
  *   5. draw from the kept tokens in proportion to exp(z / T), with one
  *      uniform double from the caller's Rng.
  *
- * The log-prob reported with the token is always the model's own: the
- * log-softmax of the raw logits (temperature 1, no truncation), which is
- * what the GRPO trainer's old-policy ratio needs.
+ * Two log-probs are reported with the token: the model's own, the
+ * log-softmax of the raw logits (temperature 1, no truncation), and the
+ * log-softmax of the logits divided by T (no truncation), which is what the
+ * GRPO trainer computes for the same token (as TRL does).
  * Not for: logits processors that need the sequence (repetition penalty),
  * beam search, the LM head itself.
  *
  *     SamplerConfig sc = {0.7f, 20, 0.95f, 0.0f};
  *     Sampler s; sampler_init(&s, V);
- *     float lp; int tok = sampler_sample(&s, &sc, logits, &rng, &lp);
+ *     float lp, lpt; int tok = sampler_sample(&s, &sc, logits, &rng, &lp, &lpt);
  *     sampler_free(&s);
  */
 #ifndef GRPO_SAMPLER_H
@@ -57,9 +58,10 @@ void sampler_init(Sampler *s, int V);
 void sampler_free(Sampler *s);
 
 /* Returns the chosen token id for logits (s->V) and writes its log-prob at
- * temperature 1 to *logp. Greedy draws nothing from rng; otherwise exactly
- * one rng_uniform_double per call, so a stream's k-th token uses its k-th
- * draw. Logits must be finite. */
-int sampler_sample(Sampler *s, const SamplerConfig *c, const float *logits, Rng *rng, float *logp);
+ * temperature 1 to *logp and at temperature T to *logp_t (nullable; equal
+ * to *logp when T is 0 or 1). Greedy draws nothing from rng; otherwise
+ * exactly one rng_uniform_double per call, so a stream's k-th token uses
+ * its k-th draw. Logits must be finite. */
+int sampler_sample(Sampler *s, const SamplerConfig *c, const float *logits, Rng *rng, float *logp, float *logp_t);
 
 #endif

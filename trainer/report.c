@@ -997,8 +997,7 @@ static void csv_text(StrBuf *b, const char *s) {
 
 static void csv_cell(StrBuf *b, const cJSON *v) {
     if (!v || cJSON_IsNull(v)) return;
-    char num[32];
-    if (cJSON_IsNumber(v)) strbuf_cat(b, config_format_number(v->valuedouble, num));
+    if (cJSON_IsNumber(v)) strbuf_cat(b, config_format_number(v->valuedouble).s);
     else if (cJSON_IsBool(v)) strbuf_cat(b, cJSON_IsTrue(v) ? "true" : "false");
     else if (cJSON_IsString(v)) csv_text(b, v->valuestring);
     else {

@@ -85,7 +85,7 @@ static void check_case(const char *name, const float *z, SamplerConfig c, uint32
     int bad_lp = 0;
     for (int d = 0; d < DRAWS; d++) {
         float lp;
-        int t = sampler_sample(&s, &c, z, &r, &lp);
+        int t = sampler_sample(&s, &c, z, &r, &lp, NULL);
         if (t < 0 || t >= V) {
             TEST_CHECK(0, "%s: token %d out of range", name, t);
             break;
@@ -145,7 +145,7 @@ static void check_large_vocab(void) {
         int out = 0;
         for (int d = 0; d < 2000; d++) {
             float lp;
-            int t = sampler_sample(&s, &c, z, &r, &lp);
+            int t = sampler_sample(&s, &c, z, &r, &lp, NULL);
             out += !in[t];
         }
         printf("top_p %.3f on V=%d: nucleus of %d tokens\n", (double)topps[k], NV, m);
@@ -197,7 +197,7 @@ int main(void) {
     r0 = r;
     float lp;
     SamplerConfig greedy = {0.0f, 5, 0.5f, 0.5f};
-    int t = sampler_sample(&s, &greedy, zt, &r, &lp);
+    int t = sampler_sample(&s, &greedy, zt, &r, &lp, NULL);
     TEST_CHECK(t == 3, "greedy tie goes to the lowest id: got %d", t);
     double lse = 0;
     for (int i = 0; i < V; i++) lse += exp(zt[i] - 2.0);
@@ -212,7 +212,7 @@ int main(void) {
     int same = 1;
     for (int d = 0; d < 1000; d++) {
         float l1, l2;
-        same &= sampler_sample(&s, &c, z, &a, &l1) == sampler_sample(&s, &c, z, &b, &l2);
+        same &= sampler_sample(&s, &c, z, &a, &l1, NULL) == sampler_sample(&s, &c, z, &b, &l2, NULL);
     }
     TEST_CHECK(same, "the same stream gives the same tokens");
     sampler_free(&s);
