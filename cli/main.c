@@ -7,7 +7,9 @@
 #include "cli.h"
 
 static const CliCommand commands[] = {
+    {"train", "GRPO reinforcement learning with rule rewards (data-parallel under mpirun)", cmd_train},
     {"sft", "supervised next-token training (pretraining, cold start, distillation)", cmd_sft},
+    {"eval", "pass@1, pass@k, maj@k of a model on an eval set, sampled and graded", cmd_eval},
     {"generate", "sample completions of a prompt (the rollout engine)", cmd_generate},
     {"score", "per-token log-probs of a completion given a prompt (JSON)", cmd_score},
     {"reward", "score saved completions (JSONL) with a config's reward functions", cmd_reward},

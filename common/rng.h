@@ -36,6 +36,7 @@ void rng_init(Rng *r, uint64_t seed, uint32_t step, uint32_t prompt, uint32_t sa
  *
  *   rollout sample g of prompt i at step s   (seed, s, i, g)
  *   weight initialisation, tensor t, chunk c (seed, RNG_STEP_INIT, t, c)
+ *   eval sample g of eval prompt i           (seed, RNG_STEP_EVAL, i, g)
  *   SFT example order in epoch e             (seed, e, RNG_PROMPT_SFT_SHUFFLE, 0)
  *   GRPO prompt order in epoch e             (seed, e, RNG_PROMPT_GRPO_SHUFFLE, 0)
  *   math grader test point k                 (RNG_SEED_MATH_POINTS, 0, k, 0)
@@ -43,6 +44,7 @@ void rng_init(Rng *r, uint64_t seed, uint32_t step, uint32_t prompt, uint32_t sa
  */
 enum {
     RNG_STEP_INIT = 0xFFFFFFFFu,          /* step slot: model_init_random */
+    RNG_STEP_EVAL = 0xFFFFFFFEu,          /* step slot: evaluation samples (trainer/eval.c) */
     RNG_PROMPT_SFT_SHUFFLE = 0x5F7D47A0u, /* prompt slot: the SFT epoch permutation */
     RNG_PROMPT_GRPO_SHUFFLE = 0x5F7D47A1u, /* prompt slot: the GRPO epoch permutation */
     RNG_STEP_TASK_ARITH = 0x61726974u,     /* step slot: the arith generator ("arit") */

@@ -3,6 +3,10 @@
  */
 #include "utf8.h"
 
+#include <string.h>
+
+#include "common.h"
+
 size_t utf8_valid_len(const unsigned char *s, size_t n) {
     if (n == 0) return 0;
     unsigned c = s[0];
@@ -21,4 +25,23 @@ size_t utf8_valid_len(const unsigned char *s, size_t n) {
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
+}
+
+char *utf8_sanitize(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    char *out = xmalloc(3 * n + 1), *o = out;
+    for (size_t i = 0; i < n;) {
+        size_t l = u[i] ? utf8_valid_len(u + i, n - i) : 0;
+        if (l == 0) {
+            memcpy(o, "\xEF\xBF\xBD", 3); /* U+FFFD */
+            o += 3;
+            i++;
+        } else {
+            memcpy(o, s + i, l);
+            o += l;
+            i += l;
+        }
+    }
+    *o = '\0';
+    return out;
 }

@@ -14,4 +14,9 @@
  * U+10FFFF. 0 if the bytes at s are not one. */
 size_t utf8_valid_len(const unsigned char *s, size_t n);
 
+/* A NUL-terminated copy of n bytes that is valid UTF-8 and holds no NUL:
+ * every byte that does not start a well-formed sequence, and every NUL,
+ * becomes U+FFFD (for JSON output of model text). Caller frees. */
+char *utf8_sanitize(const char *s, size_t n);
+
 #endif

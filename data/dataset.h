@@ -39,6 +39,17 @@ typedef struct {
     char *buffer; /* the whole file for a stream */
 } Dataset;
 
+/* Loads a JSONL file of prompts for sampling (grpo train, grpo eval): the
+ * prompt is the string field prompt_field ("auto": prompt, question or
+ * problem, the first present on the first line), kept in Example.prompt;
+ * every field stays in Example.json for the rewards. The gold answer is
+ * put in the line's "answer" field from answer_field ("auto": answer, else
+ * solution): GSM8K's "reasoning #### 72" becomes "72" (the whole text moves
+ * to "solution" when that field is free), and a MATH-style solution is kept
+ * whole (the math reward extracts its \boxed{} answer). A line without the
+ * prompt field fails with FILE:LINE. */
+int dataset_load_prompts(Dataset *d, const char *path, const char *prompt_field, const char *answer_field);
+
 /* Loads path. format is "auto", "text" or "prompt_completion";
  * text_field names the text field. A line that is not a JSON object, lacks
  * the needed field, or has the wrong type fails with "FILE:LINE: ..." and

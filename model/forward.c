@@ -288,6 +288,12 @@ void model_logprobs(const Model *m, Acts *a, const int *targets, float *logp, fl
     lmhead_forward(&a->lm, logp, ent, a->hf, m->cfg.hidden_size, m->p.lm_head, targets, a->n_tokens, 1.0f);
 }
 
+void model_logprobs_at(const Model *m, Acts *a, const int *targets, float *logp, float *ent, float temperature) {
+    ASSERT(temperature > 0.0f);
+    lmhead_forward(&a->lm, logp, ent, a->hf, m->cfg.hidden_size, m->p.lm_head, targets, a->n_tokens,
+                   1.0f / temperature);
+}
+
 void model_logits(const Model *m, const Acts *a, const int *rows, int n, float *logits) {
     /* Row-stable matmul (kernels.h): a row's logits do not depend on n or
      * on the other rows, which rollout's determinism needs. */
@@ -338,22 +344,37 @@ static void layer_backward(const ModelConfig *cfg, const LayerParams *p, LayerPa
     rmsnorm_backward(dx, g->ln1, dhn, xin, p->ln1, sl->rstd1, N, d.C, a->norm_scratch);
 }
 
-void model_backward(Model *m, Acts *a, const Batch *batch, const int *targets, const float *wlp, const float *went,
-                    float *logp, float *ent) {
+void model_backward_with(Model *m, Acts *a, const Batch *batch, const int *targets, const BackwardSpec *spec,
+                         float *logp, float *ent) {
     ASSERT(a->training && m->grads);
     ASSERT(omp_get_max_threads() <= a->n_threads); /* per-thread scratch size */
     ASSERT(batch->n_tokens == a->n_tokens);
     Dims d = dims_of(&m->cfg);
     const int N = batch->n_tokens;
     const size_t NC = (size_t)a->max_tokens * d.C;
-    lmhead_backward(&a->lm, a->dhf, m->g.lm_head, logp, ent, a->hf, d.C, m->p.lm_head, targets, wlp, went, N, 1.0f);
+    const float scale = spec->temperature > 0.0f ? 1.0f / spec->temperature : 1.0f;
+    if (spec->fn)
+        lmhead_backward_fn(&a->lm, a->dhf, m->g.lm_head, logp, ent, a->hf, d.C, m->p.lm_head, targets, spec->fn,
+                           spec->fn_ctx, N, scale);
+    else
+        lmhead_backward(&a->lm, a->dhf, m->g.lm_head, logp, ent, a->hf, d.C, m->p.lm_head, targets, spec->wlp,
+                        spec->went, N, scale);
     memset(a->dx, 0, (size_t)N * d.C * sizeof(float));
     rmsnorm_backward(a->dx, m->g.lnf, a->dhf, a->x + (size_t)d.L * NC, m->p.lnf, a->rstdf, N, d.C, a->norm_scratch);
+    if (spec->part_done) spec->part_done(spec->part_ctx, d.L);
     for (int l = d.L - 1; l >= 0; l--) {
         const float *xin = a->x + (size_t)l * NC;
         Slot sl = slot_of(a, a->n_slots == 1 ? 0 : l);
         if (a->recompute) layer_forward(&m->cfg, &m->p.layers[l], a, &sl, xin, sl.x2, NULL, N, batch, NULL, l, 1);
         layer_backward(&m->cfg, &m->p.layers[l], &m->g.layers[l], a, &sl, xin, N, batch);
+        if (spec->part_done) spec->part_done(spec->part_ctx, l);
     }
     embed_backward(m->g.embed, a->dx, batch->tokens, N, d.C);
+    if (spec->part_done) spec->part_done(spec->part_ctx, -1);
+}
+
+void model_backward(Model *m, Acts *a, const Batch *batch, const int *targets, const float *wlp, const float *went,
+                    float *logp, float *ent) {
+    BackwardSpec spec = {.wlp = wlp, .went = went};
+    model_backward_with(m, a, batch, targets, &spec, logp, ent);
 }

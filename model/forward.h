@@ -106,11 +106,35 @@ int model_forward(const Model *m, Acts *a, const Batch *batch, KVStore *kv);
  * (ent may be NULL) at temperature 1 (lmhead.h). */
 void model_logprobs(const Model *m, Acts *a, const int *targets, float *logp, float *ent);
 
+/* After model_forward: log-probs and entropies (ent may be NULL) at
+ * temperature T > 0, i.e. of log_softmax(logits / T), as the GRPO loss
+ * takes them. */
+void model_logprobs_at(const Model *m, Acts *a, const int *targets, float *logp, float *ent, float temperature);
+
 /* After model_forward on a training workspace (and no kv): accumulates
  * dJ/dθ into m->grads for J = sum wlp*logp + went*ent (lmhead.h); writes
  * logp/ent of the processed rows when not NULL. */
 void model_backward(Model *m, Acts *a, const Batch *batch, const int *targets, const float *wlp, const float *went,
                     float *logp, float *ent);
+
+/* What model_backward_with differentiates. */
+typedef struct {
+    const float *wlp, *went; /* fixed per-token weights (either may be NULL), or: */
+    LMHeadWeightFn fn;        /* weights from each row's own log-prob and entropy (lmhead.h) */
+    void *fn_ctx;
+    float temperature;        /* log-probs of logits / temperature; 0 means 1 */
+    /* Called (may be NULL) as soon as a part's parameter gradients are
+     * complete, in the order the pass finishes them: part L (the final norm
+     * and an untied lm_head), then layers L-1 .. 0, then part -1 (the
+     * embeddings); model_part_range gives each part's floats. For
+     * overlapping the gradient all-reduce with the rest of the pass. */
+    void (*part_done)(void *ctx, int part);
+    void *part_ctx;
+} BackwardSpec;
+
+/* model_backward with the weights, temperature and hook of spec. */
+void model_backward_with(Model *m, Acts *a, const Batch *batch, const int *targets, const BackwardSpec *spec,
+                         float *logp, float *ent);
 
 /* After model_forward: full logits (n, V) of the hidden rows rows[0..n). */
 void model_logits(const Model *m, const Acts *a, const int *rows, int n, float *logits);

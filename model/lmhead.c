@@ -96,8 +96,16 @@ void lmhead_forward(LMHead *lm, float *logp, float *ent, const float *h, int ldh
     }
 }
 
-void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
-                     const float *W, const int *targets, const float *wlp, const float *went, int N, float scale) {
+/* Where a backward pass gets its weights: arrays, or a function of the
+ * row's log-prob and entropy. */
+typedef struct {
+    const float *wlp, *went;
+    LMHeadWeightFn fn;
+    void *ctx;
+} Weights;
+
+static void backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
+                     const float *W, const int *targets, const Weights *wt, int N, float scale) {
     const int C = lm->C, V = lm->V;
     for (int n = 0; n < N; n++) {
         memset(dh + (size_t)n * ldh, 0, (size_t)C * sizeof(float));
@@ -106,7 +114,8 @@ void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, 
     }
     int next = 0;
     for (;;) {
-        int R = gather(lm, h, ldh, N, &next, targets, wlp, went, 0, 1);
+        /* with a weight function every row with a target is wanted */
+        int R = gather(lm, h, ldh, N, &next, targets, wt->wlp, wt->went, 0, wt->fn ? 0 : 1);
         if (R == 0) break;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, V, C, scale, lm->hbuf, C, W, C, 0.0f, lm->logits, V);
 #pragma omp parallel for schedule(static)
@@ -115,8 +124,16 @@ void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, 
             float *z = lm->logits + (size_t)r * V;
             float lse, H;
             row_stats(z, V, &lse, &H);
-            float a = wlp && t >= 0 ? wlp[n] : 0.0f, b = went ? went[n] : 0.0f;
-            if (logp && t >= 0) logp[n] = z[t] - lse;
+            float lpt = t >= 0 ? z[t] - lse : 0.0f;
+            float a, b;
+            if (wt->fn) {
+                a = b = 0.0f;
+                wt->fn(wt->ctx, n, lpt, H, &a, &b);
+            } else {
+                a = wt->wlp && t >= 0 ? wt->wlp[n] : 0.0f;
+                b = wt->went ? wt->went[n] : 0.0f;
+            }
+            if (logp && t >= 0) logp[n] = lpt;
             if (ent) ent[n] = H;
             /* dz_j = a (1[j=t] - p_j) - b p_j (z_j - lse + H), then * scale. */
 #pragma omp simd
@@ -132,4 +149,16 @@ void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, 
         for (int r = 0; r < R; r++)
             memcpy(dh + (size_t)lm->idx[r] * ldh, lm->dhbuf + (size_t)r * C, (size_t)C * sizeof(float));
     }
+}
+
+void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
+                     const float *W, const int *targets, const float *wlp, const float *went, int N, float scale) {
+    Weights wt = {.wlp = wlp, .went = went};
+    backward(lm, dh, dW, logp, ent, h, ldh, W, targets, &wt, N, scale);
+}
+
+void lmhead_backward_fn(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
+                        const float *W, const int *targets, LMHeadWeightFn fn, void *ctx, int N, float scale) {
+    Weights wt = {.fn = fn, .ctx = ctx};
+    backward(lm, dh, dW, logp, ent, h, ldh, W, targets, &wt, N, scale);
 }

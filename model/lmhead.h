@@ -44,4 +44,18 @@ void lmhead_forward(LMHead *lm, float *logp, float *ent, const float *h, int ldh
 void lmhead_backward(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
                      const float *W, const int *targets, const float *wlp, const float *went, int N, float scale);
 
+/* Weights that depend on the row's own log-prob and entropy (GRPO: the
+ * clipped-surrogate and KL terms), computed inside the pass that produces
+ * the gradient, so no second LM-head matmul is needed: called once for
+ * every row with targets[n] >= 0, after its log-prob and entropy (at
+ * `scale`) are known, to set *wlp and *went for that row. Called from
+ * several threads at once for different rows: it may only write row n's
+ * own outputs. */
+typedef void (*LMHeadWeightFn)(void *ctx, int n, float logp, float ent, float *wlp, float *went);
+
+/* lmhead_backward with the weights from fn (every row with a target is
+ * processed; rows without one get dh = 0). */
+void lmhead_backward_fn(LMHead *lm, float *dh, float *dW, float *logp, float *ent, const float *h, int ldh,
+                        const float *W, const int *targets, LMHeadWeightFn fn, void *ctx, int N, float scale);
+
 #endif

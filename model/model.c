@@ -41,7 +41,10 @@ static void list(Walk *w, const char *name, float *data, int64_t d0, int64_t d1)
     w->n++;
 }
 
-static size_t layout(const ModelConfig *c, float *base, ParamPtrs *p, TensorRef *refs, size_t cap, size_t *n_refs) {
+/* starts (nullable, L+1 entries) receives the offset of each layer and,
+ * last, of the final norm. */
+static size_t layout(const ModelConfig *c, float *base, ParamPtrs *p, TensorRef *refs, size_t cap, size_t *n_refs,
+                     size_t *starts) {
     const size_t V = (size_t)c->vocab_size, C = (size_t)c->hidden_size, L = (size_t)c->num_hidden_layers;
     const size_t HD = (size_t)c->head_dim, QD = (size_t)c->num_attention_heads * HD;
     const size_t KVD = (size_t)c->num_key_value_heads * HD, QKV = QD + 2 * KVD, I = (size_t)c->intermediate_size;
@@ -56,6 +59,7 @@ static size_t layout(const ModelConfig *c, float *base, ParamPtrs *p, TensorRef 
     }
     for (size_t l = 0; l < L; l++) {
         LayerParams lp = {0};
+        if (starts) starts[l] = w.off;
 #define NAME(fmt) (snprintf(name, sizeof(name), "model.layers.%zu." fmt, l), name)
         lp.ln1 = take(&w, C);
         list(&w, NAME("input_layernorm.weight"), lp.ln1, (int64_t)C, 0);
@@ -88,6 +92,7 @@ static size_t layout(const ModelConfig *c, float *base, ParamPtrs *p, TensorRef 
 #undef NAME
         if (p) p->layers[l] = lp;
     }
+    if (starts) starts[L] = w.off;
     float *lnf = take(&w, C);
     list(&w, "model.norm.weight", lnf, (int64_t)C, 0);
     float *head = embed;
@@ -103,10 +108,20 @@ static size_t layout(const ModelConfig *c, float *base, ParamPtrs *p, TensorRef 
     return w.off;
 }
 
-size_t model_param_count(const ModelConfig *cfg) { return layout(cfg, NULL, NULL, NULL, 0, NULL); }
+size_t model_param_count(const ModelConfig *cfg) { return layout(cfg, NULL, NULL, NULL, 0, NULL, NULL); }
+
+void model_part_range(const ModelConfig *cfg, int part, size_t *begin, size_t *end) {
+    const int L = cfg->num_hidden_layers;
+    ASSERT(part >= -1 && part <= L);
+    size_t *starts = xmalloc((size_t)(L + 1) * sizeof(size_t));
+    size_t total = layout(cfg, NULL, NULL, NULL, 0, NULL, starts);
+    *begin = part == -1 ? 0 : starts[part];
+    *end = part == L ? total : starts[part + 1];
+    free(starts);
+}
 
 void model_bind(const ModelConfig *cfg, float *block, ParamPtrs *out) {
-    layout(cfg, block, out, NULL, 0, NULL);
+    layout(cfg, block, out, NULL, 0, NULL, NULL);
 }
 
 void model_unbind(ParamPtrs *p) {
@@ -116,7 +131,7 @@ void model_unbind(ParamPtrs *p) {
 
 size_t model_tensors(const ModelConfig *cfg, float *block, TensorRef *out, size_t cap) {
     size_t n = 0;
-    layout(cfg, block, NULL, out, cap, &n);
+    layout(cfg, block, NULL, out, cap, &n, NULL);
     return n;
 }
 

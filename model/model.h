@@ -121,6 +121,12 @@ void model_zero_grads(Model *m);
  * same seed always gives the same model. */
 void model_init_random(Model *m, uint64_t seed);
 
+/* The floats [*begin, *end) of a parameter-shaped block that hold one part
+ * of the model: part -1 the embeddings, 0..L-1 layer l, L the final norm
+ * and (when untied) lm_head. The parts tile the block in the order
+ * -1, 0, .., L. */
+void model_part_range(const ModelConfig *cfg, int part, size_t *begin, size_t *end);
+
 /* Points a ParamPtrs at a block laid out like the parameters. */
 void model_bind(const ModelConfig *cfg, float *block, ParamPtrs *out);
 void model_unbind(ParamPtrs *p);

@@ -7,3 +7,11 @@ grpo_cli_test(NAME test_docs_config SCRIPT cli/test_docs.sh)
 grpo_cli_test(NAME test_install SCRIPT cli/test_install.sh)
 # The include rule of docs/architecture.md, checked over the source tree.
 grpo_cli_test(NAME test_includes SCRIPT cli/test_includes.sh)
+# The reward plugin of the trainer's learning tests.
+add_library(grpo_test_target_reward MODULE trainer/target_reward.c)
+target_include_directories(grpo_test_target_reward PRIVATE ${CMAKE_SOURCE_DIR} ${CJSON_INCLUDE_DIRS})
+target_link_libraries(grpo_test_target_reward PRIVATE ${CJSON_LINK_LIBRARIES})
+target_compile_options(grpo_test_target_reward PRIVATE ${GRPO_WARNINGS})
+# GRPO: every loss term and advantage by hand and by finite differences,
+# and the trainer's gradient path on a tiny model.
+grpo_test(NAME test_grpo_loss SOURCES trainer/test_grpo_loss.c)

@@ -121,7 +121,9 @@ static const CfgField fields[] = {
           "floor of the linear/cosine decay as a fraction of the peak"),
     /* train */
     F_INT("train.steps", steps, "100", SFT | TRN, 1, BIG, "optimizer steps"),
-    F_INT("train.batch_size", batch_size, "8", SFT, 1, BIG, "sequences per optimizer step, summed over all ranks"),
+    {"train.batch_size", CF_INT, OFF(batch_size, long), "8", "0", TRN, SFT | TRN, 0, BIG, NULL,
+     "sft: sequences per optimizer step, summed over all ranks; train: completions per step (TRL's way; a "
+     "multiple of rollout.num_generations, replacing train.prompts_per_step), 0 to use prompts_per_step"},
     F_INT("train.prompts_per_step", prompts_per_step, "8", TRN, 1, BIG,
           "prompts per optimizer step over all ranks; each brings num_generations completions"),
     F_INT("train.micro_batch_size", micro_batch_size, "8", SFT | TRN, 1, BIG,

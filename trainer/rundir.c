@@ -57,6 +57,19 @@ static void remove_stale_tmp(const char *dir) {
     closedir(d);
 }
 
+/* Opens dir/name for appending, keeping only lines of steps <= resume_step
+ * (resume_step >= 0), or empty. */
+static FILE *open_log(const char *dir, const char *name, long resume_step) {
+    char *path = path_join(dir, name);
+    FILE *f = NULL;
+    if (resume_step < 0 || keep_metrics_until(path, resume_step) == 0) {
+        f = fopen(path, resume_step >= 0 ? "ab" : "wb");
+        if (!f) ERR("cannot open %s: %s", path, strerror(errno));
+    }
+    free(path);
+    return f;
+}
+
 int rundir_open(RunDir *r, const char *dir, const cJSON *config, int writer, long resume_step) {
     memset(r, 0, sizeof(*r));
     r->dir = xstrdup(dir);
@@ -72,35 +85,45 @@ int rundir_open(RunDir *r, const char *dir, const cJSON *config, int writer, lon
     free(text);
     free(cfg_path);
     if (rc) return -1;
-    char *mpath = path_join(dir, "metrics.jsonl");
-    if (resume_step >= 0) {
-        if (keep_metrics_until(mpath, resume_step)) {
-            free(mpath);
-            return -1;
-        }
-        r->metrics = fopen(mpath, "ab");
-    } else {
-        r->metrics = fopen(mpath, "wb");
-    }
-    if (!r->metrics) rc = ERR("cannot open %s: %s", mpath, strerror(errno));
-    free(mpath);
+    r->metrics = open_log(dir, "metrics.jsonl", resume_step);
+    if (!r->metrics) return -1;
+    /* completions.jsonl: trimmed (or removed) now, opened at its first line,
+     * so an SFT run has none */
+    char *cpath = path_join(dir, "completions.jsonl");
+    rc = resume_step >= 0 ? keep_metrics_until(cpath, resume_step) : (unlink(cpath) == 0 || errno == ENOENT ? 0 : -1);
+    if (rc && resume_step < 0) ERR("cannot remove the old %s: %s", cpath, strerror(errno));
+    free(cpath);
     return rc;
 }
 
 void rundir_close(RunDir *r) {
     if (r->metrics) fclose(r->metrics);
+    if (r->completions) fclose(r->completions);
     free(r->dir);
     free(r->ckpt_dir);
     memset(r, 0, sizeof(*r));
 }
 
-int rundir_log(RunDir *r, const cJSON *line) {
-    if (!r->writer || !r->metrics) return 0;
+static int log_line(RunDir *r, FILE *f, const char *name, const cJSON *line) {
+    if (!r->writer || !f) return 0;
     char *s = cJSON_PrintUnformatted(line);
-    int bad = fprintf(r->metrics, "%s\n", s) < 0 || fflush(r->metrics) != 0;
+    int bad = fprintf(f, "%s\n", s) < 0 || fflush(f) != 0;
     free(s);
-    if (bad) return ERR("%s/metrics.jsonl: write failed (disk full?)", r->dir);
+    if (bad) return ERR("%s/%s: write failed (disk full?)", r->dir, name);
     return 0;
+}
+
+int rundir_log(RunDir *r, const cJSON *line) { return log_line(r, r->metrics, "metrics.jsonl", line); }
+
+int rundir_log_completion(RunDir *r, const cJSON *line) {
+    if (r->writer && !r->completions) {
+        char *path = path_join(r->dir, "completions.jsonl");
+        r->completions = fopen(path, "ab");
+        int rc = r->completions ? 0 : ERR("cannot open %s: %s", path, strerror(errno));
+        free(path);
+        if (rc) return -1;
+    }
+    return log_line(r, r->completions, "completions.jsonl", line);
 }
 
 /* ckpt_dir/step-N.h5 (caller frees). */

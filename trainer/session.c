@@ -175,7 +175,6 @@ static int resume_from(Session *s, const char *path, SessionBlock *blocks, int n
         if (!s->trainer_state) rc = ERR("%s: its /state/trainer_state is not JSON", path);
     }
     for (int b = 0; b < n_blocks && !rc; b++) {
-        blocks[b].present = 0;
         for (size_t k = 0; k < st.n_blocks; k++)
             if (!strcmp(st.blocks[k].name, blocks[b].name)) {
                 memcpy(blocks[b].data, st.blocks[k].data, s->model.n_params * sizeof(float));
@@ -185,6 +184,7 @@ static int resume_from(Session *s, const char *path, SessionBlock *blocks, int n
     if (!rc) {
         memcpy(s->model.params, rm.params, s->model.n_params * sizeof(float));
         s->start_step = (long)st.step;
+        s->data_cursor = st.data_cursor;
     }
     model_free(&rm);
     checkpoint_state_free(&st);
@@ -208,8 +208,14 @@ int session_open(Session *s, const JobConfig *job, const Dist *d, SessionBlock *
     s->dist = d;
     s->t_open = now_seconds();
     set_threads(job, d);
-    if (load_model(job, &s->model, &s->files, &s->tok)) return -1;
+    int loaded = load_model(job, &s->model, &s->files, &s->tok) == 0;
+    if (!dist_all_ok(d, loaded)) return loaded ? ERR("loading the model failed on another rank") : -1;
     s->effective = jobconfig_to_json(job);
+    for (int b = 0; b < n_blocks; b++) {
+        blocks[b].data = xalloc_aligned(s->model.n_params * sizeof(float));
+        memcpy(blocks[b].data, s->model.params, s->model.n_params * sizeof(float));
+        blocks[b].present = 0;
+    }
 
     float *am = NULL, *av = NULL;
     int rc = resume_path(job, &s->resume_path);

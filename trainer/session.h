@@ -38,8 +38,8 @@
  * /<name>/ and restored on resume. */
 typedef struct {
     const char *name; /* e.g. "reference" */
-    float *data;      /* n_params floats, model layout (owned by the trainer) */
-    int present;      /* 0: not stored (e.g. the reference still equals the initial model) */
+    float *data;      /* n_params floats, model layout; session_open allocates it (the trainer frees it) */
+    int present;      /* 1: stored in checkpoints (e.g. the reference once it differs from the initial model) */
 } SessionBlock;
 
 typedef struct {
@@ -52,7 +52,8 @@ typedef struct {
     LRSchedule sched;
     RunDir run;
     cJSON *effective;     /* the effective config, as written to config.json */
-    long start_step;      /* optimizer steps already done (from the resumed checkpoint) */
+    long start_step;      /* steps already done (from the resumed checkpoint) */
+    uint64_t data_cursor; /* the resumed checkpoint's data cursor (0 on a fresh run) */
     char *resume_path;    /* the checkpoint resumed from, or NULL */
     cJSON *trainer_state; /* the resumed checkpoint's trainer_state (NULL on a fresh run) */
     double t_open;        /* when the session opened (seconds, monotonic) */
@@ -66,7 +67,9 @@ typedef struct {
  * the tokenizer (model.tokenizer replacing the model's own), resumes from
  * the checkpoint train.resume names (the policy, the AdamW moments, the
  * step, the trainer state and each of the n_blocks extra blocks the
- * checkpoint holds; a checkpoint written with another effective config is
+ * checkpoint holds: a block starts as a copy of the job's initial model and
+ * is replaced by the checkpoint's when it has one, which marks it present;
+ * a checkpoint written with another effective config is
  * refused, naming the keys that differ, unless train.resume_allow_changes
  * lists them), opens the run directory (writing config.json, trimming
  * metrics.jsonl to the resumed step, removing this run's stale temporary
