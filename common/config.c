@@ -373,6 +373,14 @@ static char *source_of(const CfgField *f, const char *origin, const char *const 
     return xstrdup(origin);
 }
 
+/* The users whose keys `user` accepts (itself and its also_accepts). */
+static unsigned accepted(const CfgSchema *s, unsigned user) {
+    unsigned mask = user;
+    for (size_t b = 0; s->also_accepts && b < s->n_users; b++)
+        if (user == (1u << b)) mask |= s->also_accepts[b];
+    return mask;
+}
+
 int config_load(void *out, const CfgSchema *schema, unsigned user, const char *path, const char *text,
                 const char *const *sets, size_t n_sets) {
     cJSON *root = NULL;
@@ -389,8 +397,9 @@ int config_load(void *out, const CfgSchema *schema, unsigned user, const char *p
         cJSON_Delete(root);
         return ERR("%s: the config must be a JSON object", origin);
     }
-    int rc = walk(origin, root, schema, user, "");
-    for (size_t i = 0; rc == 0 && i < n_sets; i++) rc = apply_set(root, schema, user, sets[i]);
+    const unsigned accept = accepted(schema, user);
+    int rc = walk(origin, root, schema, accept, "");
+    for (size_t i = 0; rc == 0 && i < n_sets; i++) rc = apply_set(root, schema, accept, sets[i]);
     for (size_t i = 0; rc == 0 && i < schema->n; i++) {
         const CfgField *f = &schema->fields[i];
         if (!uses(f, user)) continue;

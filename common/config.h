@@ -67,6 +67,9 @@ typedef struct {
     size_t n;
     const char *const *users; /* users[k]: who bit k stands for, e.g. "grpo sft" */
     size_t n_users;
+    /* also_accepts[k] (nullable): users whose keys user k accepts in a file
+     * without binding them, e.g. `grpo eval` reading a `grpo train` config */
+    const unsigned *also_accepts;
 } CfgSchema;
 
 /* Fills `out` for user bit `user` (one bit) from defaults, then the JSON

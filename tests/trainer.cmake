@@ -15,3 +15,6 @@ target_compile_options(grpo_test_target_reward PRIVATE ${GRPO_WARNINGS})
 # GRPO: every loss term and advantage by hand and by finite differences,
 # and the trainer's gradient path on a tiny model.
 grpo_test(NAME test_grpo_loss SOURCES trainer/test_grpo_loss.c)
+# grpo train end to end: it learns (1 and 2 ranks), rank independence,
+# exact resume after SIGKILL, bad configs, grpo eval.
+grpo_cli_test(NAME test_train_cli SCRIPT cli/test_train.sh LABELS "unit;mpi" TIMEOUT 900)

@@ -167,7 +167,12 @@ static const CfgField fields[] = {
 
 static const char *const users[] = {"grpo sft", "grpo train", "grpo eval"};
 
-static const CfgSchema schema = {fields, sizeof(fields) / sizeof(fields[0]), users, sizeof(users) / sizeof(users[0])};
+/* grpo eval reads a grpo train config as it is (the training keys are
+ * checked, not used). */
+static const unsigned also_accepts[] = {0, 0, JOB_TRAIN};
+
+static const CfgSchema schema = {fields, sizeof(fields) / sizeof(fields[0]), users, sizeof(users) / sizeof(users[0]),
+                                 also_accepts};
 
 const CfgSchema *jobconfig_schema(void) { return &schema; }
 

@@ -33,7 +33,7 @@ static const CfgField fields[] = {
     {"extra", CF_JSON, CFG_OFFSET(Job, extra, cJSON *), "[]", NULL, 0, B, 0, 0, NULL, "extra"},
 };
 static const char *const users[] = {"tool a", "tool b"};
-static const CfgSchema schema = {fields, sizeof(fields) / sizeof(fields[0]), users, 2};
+static const CfgSchema schema = {fields, sizeof(fields) / sizeof(fields[0]), users, 2, NULL};
 
 /* Loads text for user with sets; returns the status and leaves the message. */
 static int load(Job *j, unsigned user, const char *text, const char *set) {
@@ -104,6 +104,20 @@ int main(void) {
     expect_error(A, "{} x", NULL, "unexpected text after the JSON value", NULL);
     /* an error names the --set it came from */
     expect_error(A, "{}", "train.steps=0", "--set train.steps=0: train.steps", NULL);
+
+    /* a user that accepts another's keys reads them without binding them */
+    static const unsigned also[] = {0, A};
+    const CfgSchema lenient = {fields, sizeof(fields) / sizeof(fields[0]), users, 2, also};
+    memset(&j, 0, sizeof(j));
+    TEST_CHECK(config_load(&j, &lenient, B, NULL, "{\"optim\": {\"clip_high\": 3}}", NULL, 0) == 0 &&
+                   isnan(j.clip_high) == 0 && j.clip_high == 0,
+               "tool b accepts tool a's key without binding it: %s", err_msg());
+    config_free(&j, &lenient);
+    memset(&j, 0, sizeof(j));
+    TEST_CHECK(config_load(&j, &lenient, B, NULL, "{\"optim\": {\"clip_hi\": 3}}", NULL, 0) == -1 &&
+                   strstr(err_msg(), "did you mean 'clip_high'"),
+               "typos are still caught: %s", err_msg());
+    config_free(&j, &lenient);
 
     /* null accepted where the default is null */
     memset(&j, 0, sizeof(j));
