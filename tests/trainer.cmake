@@ -18,3 +18,5 @@ grpo_test(NAME test_grpo_loss SOURCES trainer/test_grpo_loss.c)
 # grpo train end to end: it learns (1 and 2 ranks), rank independence,
 # exact resume after SIGKILL, bad configs, grpo eval.
 grpo_cli_test(NAME test_train_cli SCRIPT cli/test_train.sh LABELS "unit;mpi" TIMEOUT 900)
+# One whole GRPO update against a PyTorch float64 reference.
+grpo_test(NAME test_grpo_parity SOURCES trainer/test_grpo_parity.c)

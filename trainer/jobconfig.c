@@ -120,12 +120,13 @@ static const CfgField fields[] = {
     F_DBL("optim.min_lr_ratio", min_lr_ratio, "0.0", SFT | TRN, 0, 1,
           "floor of the linear/cosine decay as a fraction of the peak"),
     /* train */
-    F_INT("train.steps", steps, "100", SFT | TRN, 1, BIG, "optimizer steps"),
+    F_INT("train.steps", steps, "100", SFT | TRN, 1, BIG,
+          "sft: optimizer steps; train: GRPO steps (each one batch of rollouts and num_iterations updates)"),
     {"train.batch_size", CF_INT, OFF(batch_size, long), "8", "0", TRN, SFT | TRN, 0, BIG, NULL,
      "sft: sequences per optimizer step, summed over all ranks; train: completions per step (TRL's way; a "
      "multiple of rollout.num_generations, replacing train.prompts_per_step), 0 to use prompts_per_step"},
     F_INT("train.prompts_per_step", prompts_per_step, "8", TRN, 1, BIG,
-          "prompts per optimizer step over all ranks; each brings num_generations completions"),
+          "prompts per step over all ranks; each brings num_generations completions"),
     F_INT("train.micro_batch_size", micro_batch_size, "8", SFT | TRN, 1, BIG,
           "sequences (sft) or completions (train) per forward/backward pass on one rank; gradient accumulation "
           "fills the batch"),

@@ -275,6 +275,13 @@ int sft_run(const JobConfig *job, const Dist *d) {
             goto done;
         }
         const long done_steps = step + 1;
+        if (job->checksum_steps > 0 && done_steps % job->checksum_steps == 0 &&
+            !dist_all_same(d, xxh64(s.model.params, s.model.n_params * sizeof(float), 0))) {
+            ERR("step %ld: the ranks' parameters differ; a rank computed something else (mixed builds, hardware or "
+                "data?). The last checkpoint is kept.",
+                done_steps);
+            goto done;
+        }
         if (log_step(&s, done_steps, loss, gnorm, lr, step_tokens, now_seconds() - t0, seqs.n, &a, &mb, &evseqs))
             goto done;
         if (session_should_save(&s, done_steps)) {
