@@ -24,6 +24,7 @@ int cmd_version(int argc, char **argv);
 int cmd_reward(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_pipeline(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_init(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 static const CliCommand commands[] = {
+    {"pipeline", "run R1's stages as one job; without a config, the tiny R1-Zero recipe", cmd_pipeline},
     {"train", "GRPO reinforcement learning with rule rewards (data-parallel under mpirun)", cmd_train},
     {"sft", "supervised next-token training (pretraining, cold start, distillation)", cmd_sft},
     {"eval", "pass@1, pass@k, maj@k of a model on an eval set, sampled and graded", cmd_eval},

@@ -25,6 +25,7 @@ static char *path_cat(const char *prefix, const char *key) {
 }
 
 static int uses(const CfgField *f, unsigned user) { return f->users == 0 || (f->users & user) != 0; }
+static unsigned accepted(const CfgSchema *s, unsigned user);
 
 static const CfgField *find_field(const CfgSchema *s, const char *path) {
     for (size_t i = 0; i < s->n; i++)
@@ -159,6 +160,34 @@ static int walk(const char *origin, const cJSON *obj, const CfgSchema *s, unsign
         if (rc) return -1;
     }
     return 0;
+}
+
+static int prune(cJSON *obj, const CfgSchema *s, unsigned accept, const char *origin, const char *prefix) {
+    cJSON *it = obj->child;
+    while (it) {
+        cJSON *next = it->next;
+        char *full = path_cat(prefix, it->string);
+        const CfgField *f = find_field(s, full);
+        int rc = 0, drop = 0;
+        if (f) {
+            drop = !uses(f, accept);
+        } else if (is_section(s, full, 0)) {
+            if (!is_section(s, full, accept)) drop = 1;
+            else if (cJSON_IsObject(it)) rc = prune(it, s, accept, origin, full);
+        } else {
+            rc = unknown_key(origin, s, ~0u, prefix, it->string);
+        }
+        free(full);
+        if (rc) return -1;
+        if (drop) cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
+        it = next;
+    }
+    return 0;
+}
+
+int config_prune(cJSON *root, const CfgSchema *schema, unsigned user, const char *origin) {
+    if (!cJSON_IsObject(root)) return ERR("%s: expected a JSON object", origin);
+    return prune(root, schema, accepted(schema, user), origin, "");
 }
 
 /* The item at a dotted path, or NULL. */

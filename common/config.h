@@ -85,6 +85,12 @@ typedef struct {
 int config_load(void *out, const CfgSchema *schema, unsigned user, const char *path, const char *text,
                 const char *const *sets, size_t n_sets);
 
+/* Removes from root every key and section `user` neither reads nor
+ * accepts, keeping the rest (for shared defaults that several users take
+ * their part of). A key no user of the schema knows is an error naming
+ * origin and the key path, with the valid keys there. */
+int config_prune(cJSON *root, const CfgSchema *schema, unsigned user, const char *origin);
+
 /* The effective config of `user` (every key it reads, defaults included)
  * as JSON (caller deletes). */
 cJSON *config_to_json(const void *in, const CfgSchema *schema, unsigned user);

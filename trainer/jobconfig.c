@@ -44,8 +44,9 @@ static const CfgField fields[] = {
           "JSONL prompts (with their answers); required unless train uses data.generator"),
     F_STR("data.eval_file", eval_file, "null", ALL,
           "held-out data: sft computes eval loss on it; train and eval sample its prompts"),
-    F_JSON("data.generator", generator, "null", TRN | EVL,
-           "built-in task generator used when there is no file, e.g. {\"task\": \"arith\"} (docs/data.md)"),
+    F_JSON("data.generator", generator, "null", ALL,
+           "built-in task generator used when there is no file, e.g. {\"task\": \"arith\"}; grpo sft takes the "
+           "corpus task (docs/data.md)"),
     F_ENUM("data.format", data_format, "\"auto\"", SFT, "auto|text|prompt_completion",
            "how lines are read; auto decides per file from its first line"),
     F_STR("data.text_field", text_field, "\"text\"", SFT, "JSONL field holding the text (TRL dataset_text_field)"),
@@ -58,7 +59,7 @@ static const CfgField fields[] = {
           "tokens per training sequence; longer examples are truncated"),
     F_INT("data.max_prompt_length", max_prompt_length, "512", TRN | EVL, 1, 1 << 20,
           "prompt tokens kept; a longer prompt keeps its last tokens (TRL max_prompt_length)"),
-    F_INT("data.eval_size", eval_size, "0", TRN | EVL, 0, BIG,
+    F_INT("data.eval_size", eval_size, "0", ALL, 0, BIG,
           "eval prompts used: the first N of data.eval_file, or N generated held-out tasks; 0 = the whole file"),
     F_STR("data.template", template_name, "\"raw\"", ALL,
           "prompt template: raw, r1zero, chatml, llama3, or a string with {prompt}"),
@@ -195,6 +196,10 @@ int jobconfig_load(JobConfig *job, JobKind kind, const char *path, const char *c
 void jobconfig_free(JobConfig *job) { config_free(job, &schema); }
 
 cJSON *jobconfig_to_json(const JobConfig *job) { return config_to_json(job, &schema, (unsigned)job->kind); }
+
+int jobconfig_prune(cJSON *cfg, JobKind kind, const char *origin) {
+    return config_prune(cfg, &schema, (unsigned)kind, origin);
+}
 
 int jobconfig_guess_kind(const char *path, JobKind *kind) {
     cJSON *root = json_read_file(path);

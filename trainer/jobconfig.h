@@ -101,6 +101,10 @@ void jobconfig_free(JobConfig *job);
  * deletes). */
 cJSON *jobconfig_to_json(const JobConfig *job);
 
+/* Keeps the keys of cfg that command `kind` reads (or accepts) and drops
+ * the rest; a key no command knows is an error naming origin and the key. */
+int jobconfig_prune(cJSON *cfg, JobKind kind, const char *origin);
+
 /* The command a config file is most likely for, for `grpo config` without
  * --for: train if it has a rewards, rollout or algorithm section, else sft.
  * Returns 0, or -1 if the file cannot be read as a JSON object. */

@@ -26,6 +26,7 @@
 #include "model/forward.h"
 #include "model/tokenizer/tokenizer.h"
 #include "trainer/pack.h"
+#include "trainer/prompts.h"
 #include "trainer/session.h"
 
 /* Tokenizes a dataset into sequences of at most max_len tokens. */
@@ -138,21 +139,51 @@ static int evaluate(Model *m, Acts *a, MicroBatch *mb, const SeqSet *ev, long mb
     return 0;
 }
 
-/* The train (and eval) sequences of the job. */
+/* n examples of a task generator's split as prompt/completion pairs. */
+static int generated_dataset(const JobConfig *job, int eval, size_t n, Dataset *d) {
+    PromptSource src;
+    int rc = prompts_open(&src, job, eval);
+    memset(d, 0, sizeof(*d));
+    d->path = xstrdup(eval ? "data.generator (held-out split)" : "data.generator");
+    d->kind = DATA_PAIRS;
+    d->ex = xcalloc(n ? n : 1, sizeof(Example));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cJSON *ex;
+        if ((rc = prompts_get(&src, i, &ex))) break;
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(ex, "completion");
+        if (!cJSON_IsString(c)) {
+            cJSON_Delete(ex);
+            rc = ERR("data.generator: the %s task makes prompts without completions; grpo sft needs the corpus task",
+                     prompts_name(&src));
+            break;
+        }
+        d->ex[d->n++] = (Example){.prompt = cJSON_GetObjectItemCaseSensitive(ex, "prompt")->valuestring,
+                                  .completion = c->valuestring, .line = i + 1, .json = ex};
+    }
+    prompts_close(&src);
+    return rc;
+}
+
+/* The train (and eval) sequences of the job: files, or a task generator
+ * (train.steps x train.batch_size examples, each seen once; data.eval_size
+ * held-out ones). */
 static int load_data(const JobConfig *job, const Tokenizer *tok, int eos, SeqSet *seqs, SeqSet *evseqs) {
     Dataset train = {0}, eval = {0};
     int rc = 0;
     size_t skipped = 0;
-    if (!job->train_file)
-        rc = ERR("data.train_file: required key is missing (the JSONL or text file to train on)");
-    if (!rc && dataset_load(&train, job->train_file, job->data_format, job->text_field))
-        rc = err_prefix("data.train_file");
+    if (job->batch_size < 1) rc = ERR("train.batch_size: 0; grpo sft needs at least 1 sequence per step");
+    else if (job->train_file) rc = dataset_load(&train, job->train_file, job->data_format, job->text_field) ? err_prefix("data.train_file") : 0;
+    else if (job->generator) rc = generated_dataset(job, 0, (size_t)(job->steps * job->batch_size), &train);
+    else rc = ERR("data.train_file: required key is missing (the JSONL or text file to train on; or set data.generator)");
     if (!rc && train.kind == DATA_PAIRS && template_check(job->template_name)) rc = err_prefix("data.template");
     if (!rc) rc = build_sequences(&train, tok, job, eos, seqs, &skipped);
     if (!rc && skipped) log_warn("%s: %zu examples have nothing to learn from and were skipped", train.path, skipped);
     if (!rc && job->eval_file) {
         if (dataset_load(&eval, job->eval_file, job->data_format, job->text_field)) rc = err_prefix("data.eval_file");
         else rc = build_sequences(&eval, tok, job, eos, evseqs, &skipped);
+    } else if (!rc && job->generator && job->eval_size > 0) {
+        rc = generated_dataset(job, 1, (size_t)job->eval_size, &eval);
+        if (!rc) rc = build_sequences(&eval, tok, job, eos, evseqs, &skipped);
     }
     if (!rc) {
         size_t n_targets = 0;
