@@ -210,37 +210,6 @@ static cJSON *get_path(cJSON *root, const char *path) {
     return cur;
 }
 
-/* Sets root[path] = val (taking ownership), creating sections. */
-static int set_path(cJSON *root, const char *path, cJSON *val) {
-    cJSON *cur = root;
-    const char *p = path;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        char *key = xmalloc(len + 1);
-        memcpy(key, p, len);
-        key[len] = '\0';
-        if (!dot) {
-            cJSON_DeleteItemFromObjectCaseSensitive(cur, key);
-            cJSON_AddItemToObject(cur, key, val);
-            free(key);
-            return 0;
-        }
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(cur, key);
-        if (!child) {
-            child = cJSON_AddObjectToObject(cur, key);
-        } else if (!cJSON_IsObject(child)) {
-            cJSON_Delete(val);
-            int rc = ERR("--set %s: '%s' is not a section", path, key);
-            free(key);
-            return rc;
-        }
-        free(key);
-        cur = child;
-        p = dot + 1;
-    }
-}
-
 static int apply_set(cJSON *root, const CfgSchema *s, unsigned user, const char *set) {
     const char *eq = strchr(set, '=');
     if (!eq || eq == set) return ERR("--set '%s': expected key.path=value", set);
@@ -267,7 +236,7 @@ static int apply_set(cJSON *root, const CfgSchema *s, unsigned user, const char 
         const char *text = eq + 1;
         cJSON *val = cJSON_Parse(text);
         if (!val) val = cJSON_CreateString(text);
-        rc = set_path(root, path, val);
+        rc = json_set_path(root, path, val) ? ERR("--set %s: a part of the path is not a section", path) : 0;
     }
     free(path);
     return rc;
@@ -483,7 +452,7 @@ cJSON *config_to_json(const void *in, const CfgSchema *schema, unsigned user) {
             break;
         }
         }
-        set_path(root, f->path, v);
+        json_set_path(root, f->path, v);
     }
     return root;
 }

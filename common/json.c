@@ -191,3 +191,29 @@ int json_get_string(const cJSON *obj, const char *path, const char *key, const c
     *out = it->valuestring;
     return 0;
 }
+
+int json_set_path(cJSON *root, const char *path, cJSON *val) {
+    cJSON *cur = root;
+    for (const char *p = path;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        char *key = xmalloc(len + 1);
+        memcpy(key, p, len);
+        key[len] = '\0';
+        if (!dot) {
+            cJSON_DeleteItemFromObjectCaseSensitive(cur, key);
+            cJSON_AddItemToObject(cur, key, val);
+            free(key);
+            return 0;
+        }
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(cur, key);
+        if (!child) child = cJSON_AddObjectToObject(cur, key);
+        free(key);
+        if (!cJSON_IsObject(child)) {
+            cJSON_Delete(val);
+            return -1;
+        }
+        cur = child;
+        p = dot + 1;
+    }
+}

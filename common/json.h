@@ -43,6 +43,12 @@ void did_you_mean(char *buf, size_t cap, const char *word, const char *const *ch
  * if obj has a key outside `allowed`. path may be "" for the root. */
 int json_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n_allowed);
 
+/* Sets root[path] = val for a dotted path ("a.b.c"), creating objects on
+ * the way and replacing what was there; takes ownership of val (freed on
+ * failure). Fails (-1, no message) when a part of the path is not an
+ * object. */
+int json_set_path(cJSON *root, const char *path, cJSON *val);
+
 /* Typed getters for optional members. Each returns 0 and leaves *out
  * untouched when the key is absent, fails with a message naming
  * "path.key" and the expected type when present with the wrong type or out

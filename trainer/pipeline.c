@@ -28,30 +28,12 @@ int pipeline_apply_sets(cJSON *root, const char *const *sets, size_t n_sets) {
         if (!eq || eq == sets[i]) return ERR("--set '%s': expected key.path=value", sets[i]);
         cJSON *val = cJSON_Parse(eq + 1);
         if (!val) val = cJSON_CreateString(eq + 1);
-        cJSON *cur = root;
-        const char *p = sets[i];
-        for (;;) {
-            const char *dot = memchr(p, '.', (size_t)(eq - p));
-            size_t len = dot ? (size_t)(dot - p) : (size_t)(eq - p);
-            char *key = xmalloc(len + 1);
-            memcpy(key, p, len);
-            key[len] = '\0';
-            if (!dot) {
-                cJSON_DeleteItemFromObjectCaseSensitive(cur, key);
-                cJSON_AddItemToObject(cur, key, val);
-                free(key);
-                break;
-            }
-            cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, key);
-            if (!next) next = cJSON_AddObjectToObject(cur, key);
-            free(key);
-            if (!cJSON_IsObject(next)) {
-                cJSON_Delete(val);
-                return ERR("--set %.*s: a part of the path is not an object", (int)(eq - sets[i]), sets[i]);
-            }
-            cur = next;
-            p = dot + 1;
-        }
+        char *path = xmalloc((size_t)(eq - sets[i]) + 1);
+        memcpy(path, sets[i], (size_t)(eq - sets[i]));
+        path[eq - sets[i]] = '\0';
+        int rc = json_set_path(root, path, val) ? ERR("--set %s: a part of the path is not an object", path) : 0;
+        free(path);
+        if (rc) return -1;
     }
     return 0;
 }
