@@ -130,9 +130,9 @@ GRPO_API int grpo_model_context_length(const GrpoModel *m);
 GRPO_API int grpo_tokenize(const GrpoModel *m, const char *text, size_t len, int match_special, int **ids,
                            size_t *n);
 
-/* The text of n token ids: the concatenation of each token's bytes, so
- * grpo_detokenize(grpo_tokenize(t)) == t. With skip_special = 1 special
- * tokens are left out. *text is a new NUL-terminated string (release with
+/* The text of n token ids: the concatenation of each token's bytes (the
+ * tokenized text itself unless the tokenizer normalizes, e.g. to NFC).
+ * With skip_special = 1 special tokens are left out. *text is a new NUL-terminated string (release with
  * grpo_free) of *len bytes (len may be NULL), which may hold NULs or
  * invalid UTF-8 when the ids spell them. An id outside the vocabulary
  * fails. Safe to call from several threads at once on one model. */
