@@ -19,6 +19,7 @@
 #include "reward/reward.h"
 #include "rollout/rollout.h"
 #include "trainer/dist.h"
+#include "trainer/grpo.h"
 #include "trainer/jobconfig.h"
 #include "trainer/sft.h"
 
@@ -318,6 +319,7 @@ typedef struct {
 
 static const Job jobs[] = {
     {"sft", JOB_SFT, sft_run},
+    {"train", JOB_TRAIN, grpo_run},
 };
 #define N_JOBS (sizeof(jobs) / sizeof(jobs[0]))
 

@@ -41,8 +41,8 @@
  *   binary interface is the SONAME's (libgrpo.so.0) within one minor
  *   version.
  */
-#ifndef GRPO_GRPO_H
-#define GRPO_GRPO_H
+#ifndef GRPO_API_H
+#define GRPO_API_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -251,11 +251,11 @@ GRPO_API int grpo_rewards_score(GrpoRewards *r, const GrpoRewardInput *in, size_
 
 /* ---- jobs ---- */
 
-/* Runs a training job as the `grpo` command would: command "sft" (what
- * `grpo sft` runs), with the job config at config_path (NULL: the
- * built-in defaults) and n_sets overrides such as
- * "train.steps=10" (`--set` of the command line). Paths in the config are
- * relative to the working directory. Writes the run directory
+/* Runs a training job as the `grpo` command would: command "train"
+ * (GRPO, what `grpo train` runs) or "sft" (`grpo sft`), with the job
+ * config at config_path (NULL: the built-in defaults) and n_sets overrides
+ * such as "train.steps=10" (`--set` of the command line). Paths in the
+ * config are relative to the working directory. Writes the run directory
  * (train.output_dir) and prints progress at GRPO_LOG_INFO; returns when
  * the job ends. An unknown command, an invalid config or a failed run
  * returns -1 with the message. MPI: a program started without a launcher

@@ -9,8 +9,8 @@
 # against the plugin header.
 # The consumer then runs a tiny model made by the installed `grpo init`,
 # with the plugin and the code reward (whose helper libgrpo finds in
-# <prefix>/bin), and a two-step SFT job; the installed `grpo reward` runs
-# the code reward too.
+# <prefix>/bin), and jobs (two SFT steps, then one GRPO step); the installed
+# `grpo reward` runs the code reward too.
 #   test_install.sh GRPO_BIN SOURCE_TESTS_DIR WORK_DIR
 set -u
 GRPO=$1; SRC=$(cd "$2/.." && pwd); WORK=$3
@@ -78,8 +78,14 @@ cmake -S "$SRC/tests/install_consumer" -B "$WORK/consumer" -DCMAKE_PREFIX_PATH="
   cmake --build "$WORK/consumer" >> "$WORK/consumer.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "consumer build failed: $(tail -8 "$WORK/consumer.log")"
+cat > "$WORK/train.json" <<'EOF'
+{"data": {"train_file": "data/tiny/arith_eval.jsonl", "template": "r1zero", "max_prompt_length": 64},
+ "rollout": {"num_generations": 2, "max_completion_length": 8},
+ "rewards": [{"name": "math_accuracy"}, {"name": "format", "mode": "tag_count"}],
+ "train": {"prompts_per_step": 2, "micro_batch_size": 4}}
+EOF
 (cd "$SRC" && OMP_NUM_THREADS=2 "$WORK/consumer/consumer" "$WORK/tiny" "$WORK/libkeyword_reward.so" \
-  configs/sft-tiny.json "$WORK/run") > "$WORK/run.log" 2>&1
+  configs/sft-tiny.json "$WORK/train.json" "$WORK/run") > "$WORK/run.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "^params " "$WORK/run.log"' \
   "consumer failed: $(grep -v '^step' "$WORK/run.log" | tail -20)"

@@ -3,11 +3,12 @@
  * through its public header alone (<grpo/grpo.h>), run by
  * tests/cli/test_install.sh: opens a tiny model, tokenizes, samples,
  * scores, scores rewards (built-in, a plugin built against the installed
- * plugin header, and the sandboxed code reward) and, when given a job
- * config, trains two SFT steps and samples from the checkpoint. It checks
- * that the results are sane and the error paths say what went wrong.
+ * plugin header, and the sandboxed code reward) and, when given job
+ * configs, trains two SFT steps, then one GRPO step from that checkpoint,
+ * and samples from the result. It checks that the results are sane and
+ * the error paths say what went wrong.
  *
- *   consumer MODEL PLUGIN.so [JOB_CONFIG RUN_DIR]
+ *   consumer MODEL PLUGIN.so [SFT_CONFIG TRAIN_CONFIG RUN_DIR]
  *
  * Prints "params N" and "N passed, M failed"; exits 0 only if every check
  * passed.
@@ -177,38 +178,59 @@ static void check_rewards(const char *plugin) {
           "a misspelt reward: %s", grpo_last_error());
 }
 
-static void check_job(const char *config, const char *run_dir) {
-    char out[1024], ckpt[1100];
-    snprintf(out, sizeof(out), "train.output_dir=%s", run_dir);
-    const char *sets[] = {"train.steps=2", "train.save_steps=2", "train.batch_size=4", "train.micro_batch_size=4",
-                          "data.max_length=256", "data.template=raw", "data.eval_file=null",
-                          "log.logging_steps=1", out};
-    check(grpo_run_job("sft", config, sets, sizeof(sets) / sizeof(sets[0])) == 0, "sft job: %s", grpo_last_error());
-    snprintf(ckpt, sizeof(ckpt), "%s/checkpoints/step-2.h5", run_dir);
-    GrpoModel *m;
-    if (grpo_model_open(&m, ckpt)) {
-        check(0, "the job's checkpoint: %s", grpo_last_error());
-    } else {
-        GrpoSamplingOptions o;
-        grpo_sampling_defaults(&o);
-        o.temperature = 0;
-        o.max_completion_length = 4;
-        GrpoCompletion *c;
-        check(grpo_generate(m, &o, "1+1=", NULL, &c) == 0 && c[0].n_tokens >= 1, "sampling the trained model: %s",
-              grpo_last_error());
-        grpo_completions_free(c, 1);
-        grpo_model_free(m);
+/* Runs a job and opens the checkpoint it saved at step `steps` in
+ * out_dir (its train.output_dir); NULL on failure. */
+static GrpoModel *run_job(const char *command, const char *config, const char *const *sets, size_t n_sets,
+                          const char *out_dir, int steps) {
+    if (grpo_run_job(command, config, sets, n_sets)) {
+        check(0, "%s job: %s", command, grpo_last_error());
+        return NULL;
     }
-    check(grpo_run_job("sfft", config, NULL, 0) == -1 && strstr(grpo_last_error(), "did you mean 'sft'"),
+    char ckpt[1200];
+    snprintf(ckpt, sizeof(ckpt), "%s/checkpoints/step-%d.h5", out_dir, steps);
+    GrpoModel *m;
+    check(grpo_model_open(&m, ckpt) == 0, "the %s job's checkpoint: %s", command, grpo_last_error());
+    return m;
+}
+
+/* Two SFT steps from the config's from-scratch model, then one GRPO step
+ * from that checkpoint; samples from the result. */
+static void check_jobs(const char *sft_config, const char *train_config, const char *run_dir) {
+    char sft_out[1024], train_out[1024], out_set[1100], model_set[1200];
+    snprintf(sft_out, sizeof(sft_out), "%s/sft", run_dir);
+    snprintf(train_out, sizeof(train_out), "%s/train", run_dir);
+    snprintf(out_set, sizeof(out_set), "train.output_dir=%s", sft_out);
+    const char *sft_sets[] = {"train.steps=2", "train.save_steps=2", "train.batch_size=4", "train.micro_batch_size=4",
+                              "data.max_length=256", "data.template=raw", "data.eval_file=null",
+                              "log.logging_steps=1", out_set};
+    GrpoModel *m = run_job("sft", sft_config, sft_sets, sizeof(sft_sets) / sizeof(sft_sets[0]), sft_out, 2);
+    if (!m) return;
+    grpo_model_free(m);
+    snprintf(model_set, sizeof(model_set), "model.path=%s/checkpoints/step-2.h5", sft_out);
+    snprintf(out_set, sizeof(out_set), "train.output_dir=%s", train_out);
+    const char *train_sets[] = {"train.steps=1", model_set, out_set};
+    m = run_job("train", train_config, train_sets, sizeof(train_sets) / sizeof(train_sets[0]), train_out, 1);
+    if (!m) return;
+    GrpoSamplingOptions o;
+    grpo_sampling_defaults(&o);
+    o.temperature = 0;
+    o.max_completion_length = 4;
+    GrpoCompletion *c;
+    check(grpo_generate(m, &o, "1+1=", NULL, &c) == 0 && c[0].n_tokens >= 1, "sampling the trained model: %s",
+          grpo_last_error());
+    grpo_completions_free(c, 1);
+    grpo_model_free(m);
+
+    check(grpo_run_job("sfft", sft_config, NULL, 0) == -1 && strstr(grpo_last_error(), "did you mean 'sft'"),
           "an unknown job: %s", grpo_last_error());
     const char *typo[] = {"train.stepz=1"};
-    check(grpo_run_job("sft", config, typo, 1) == -1 && strstr(grpo_last_error(), "stepz"),
+    check(grpo_run_job("sft", sft_config, typo, 1) == -1 && strstr(grpo_last_error(), "stepz"),
           "a misspelt override: %s", grpo_last_error());
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 && argc != 5) {
-        fprintf(stderr, "usage: consumer MODEL PLUGIN.so [JOB_CONFIG RUN_DIR]\n");
+    if (argc != 3 && argc != 6) {
+        fprintf(stderr, "usage: consumer MODEL PLUGIN.so [SFT_CONFIG TRAIN_CONFIG RUN_DIR]\n");
         return 2;
     }
     check_library();
@@ -225,7 +247,7 @@ int main(int argc, char **argv) {
     check_generate(m);
     grpo_model_free(m);
     check_rewards(argv[2]); /* prints the sandbox's start-up report (test_install.sh reads it) */
-    if (argc == 5) check_job(argv[3], argv[4]);
+    if (argc == 6) check_jobs(argv[3], argv[4], argv[5]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;
 }
