@@ -28,9 +28,13 @@
 /* ---- errors ---- */
 
 /* Records a formatted message as this thread's last error. Returns -1 so that
- * `return ERR(...)` reads naturally. */
+ * `return ERR(...)` reads naturally. ERR's -1 is visible to the compiler
+ * (err_fail), so where a caller is inlined GCC knows the failure path
+ * returns non-zero and does not warn that outputs set on success "may be
+ * used uninitialized". */
 int err_set(const char *fmt, ...) GRPO_PRINTF(1, 2);
-#define ERR(...) err_set(__VA_ARGS__)
+static inline int err_fail(int rc) { return (void)rc, -1; }
+#define ERR(...) err_fail(err_set(__VA_ARGS__))
 
 /* Prepends "<formatted>: " to the current message (for context such as the
  * file being read). Returns -1. */
