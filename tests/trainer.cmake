@@ -20,3 +20,6 @@ grpo_test(NAME test_grpo_loss SOURCES trainer/test_grpo_loss.c)
 grpo_cli_test(NAME test_train_cli SCRIPT cli/test_train.sh LABELS "unit;mpi" TIMEOUT 900)
 # One whole GRPO update against a PyTorch float64 reference.
 grpo_test(NAME test_grpo_parity SOURCES trainer/test_grpo_parity.c)
+# The shipped recipes: real-model recipes one step on shrunk models, the tiny
+# pipelines with every stage shortened, restart skips finished stages.
+grpo_cli_test(NAME test_recipes_cli SCRIPT cli/test_recipes.sh TIMEOUT 900)

@@ -3,9 +3,11 @@
  */
 #include "pipeline.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/common.h"
 #include "common/json.h"
@@ -31,7 +33,29 @@ int pipeline_apply_sets(cJSON *root, const char *const *sets, size_t n_sets) {
         char *path = xmalloc((size_t)(eq - sets[i]) + 1);
         memcpy(path, sets[i], (size_t)(eq - sets[i]));
         path[eq - sets[i]] = '\0';
-        int rc = json_set_path(root, path, val) ? ERR("--set %s: a part of the path is not an object", path) : 0;
+        /* stages.<name>.rest addresses the stage called name */
+        cJSON *target = root;
+        const char *rest = path;
+        if (!strncmp(path, "stages.", 7)) {
+            const char *name = path + 7, *dot = strchr(name, '.');
+            size_t len = dot ? (size_t)(dot - name) : strlen(name);
+            const cJSON *o;
+            target = NULL;
+            cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "stages")) {
+                const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
+                if (cJSON_IsString(nm) && strlen(nm->valuestring) == len && !strncmp(nm->valuestring, name, len))
+                    target = (cJSON *)o;
+            }
+            rest = dot ? dot + 1 : NULL;
+            if (!target || !rest) {
+                cJSON_Delete(val);
+                int rc = ERR("--set %s: no stage called '%.*s' (stages.NAME.key addresses a stage)", path, (int)len,
+                             name);
+                free(path);
+                return rc;
+            }
+        }
+        int rc = json_set_path(target, rest, val) ? ERR("--set %s: a part of the path is not an object", path) : 0;
         free(path);
         if (rc) return -1;
     }
@@ -257,13 +281,27 @@ static int parse(Pipeline *p, const cJSON *root, const char *origin) {
     return 0;
 }
 
-/* Checks every stage's job config before anything runs. */
+/* The files a stage's job reads that must exist before the pipeline starts
+ * (its data, and its model unless an earlier stage makes it). */
+static int check_files(const Stage *s, const JobConfig *job) {
+    const char *what[] = {"data.train_file", "data.eval_file", "model.tokenizer", "model.path"};
+    const char *path[] = {job->train_file, job->eval_file, job->model_tokenizer, s->input < 0 ? job->model_path : NULL};
+    for (int k = 0; k < 4; k++) {
+        if (!path[k] || access(path[k], R_OK) == 0) continue;
+        return ERR("stage '%s': %s: cannot read %s: %s", s->name, what[k], path[k], strerror(errno));
+    }
+    return 0;
+}
+
+/* Checks every stage's job config, and the files they read, before
+ * anything runs. */
 static int check(const Pipeline *p) {
     for (int i = 0; i < p->n; i++) {
         const Stage *s = &p->st[i];
         if (s->kind == ST_REPORT) continue;
         JobConfig job;
         int rc = load_stage_config(p, s, "config", job_kind(s->kind), input_model(p, s), &job);
+        if (rc == 0) rc = check_files(s, &job);
         jobconfig_free(&job);
         if (rc == 0 && s->kind == ST_DISTILL) {
             rc = load_stage_config(p, s, "sample", JOB_TRAIN, "(the teacher)", &job);

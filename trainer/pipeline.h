@@ -29,7 +29,9 @@
 
 /* Applies "a.b.c=value" overrides to a pipeline config (value parsed as
  * JSON when it parses, else a string; sections are created), e.g.
- * pipeline.output_dir=runs/x or defaults.train.seed=7. */
+ * pipeline.output_dir=runs/x or defaults.train.seed=7;
+ * stages.NAME.rest addresses the stage called NAME
+ * (stages.rl.config.train.steps=10). */
 int pipeline_apply_sets(cJSON *root, const char *const *sets, size_t n_sets);
 
 /* Runs the pipeline `root` (origin names it in messages) on every rank:

@@ -164,9 +164,9 @@ static int generated_dataset(const JobConfig *job, int eval, size_t n, Dataset *
     return rc;
 }
 
-/* The train (and eval) sequences of the job: files, or a task generator
- * (train.steps x train.batch_size examples, each seen once; data.eval_size
- * held-out ones). */
+/* The train (and eval) sequences of the job: files, or, without a
+ * train_file, a task generator (train.steps x train.batch_size examples,
+ * each seen once; data.eval_size held-out ones). */
 static int load_data(const JobConfig *job, const Tokenizer *tok, int eos, SeqSet *seqs, SeqSet *evseqs) {
     Dataset train = {0}, eval = {0};
     int rc = 0;
@@ -181,7 +181,7 @@ static int load_data(const JobConfig *job, const Tokenizer *tok, int eos, SeqSet
     if (!rc && job->eval_file) {
         if (dataset_load(&eval, job->eval_file, job->data_format, job->text_field)) rc = err_prefix("data.eval_file");
         else rc = build_sequences(&eval, tok, job, eos, evseqs, &skipped);
-    } else if (!rc && job->generator && job->eval_size > 0) {
+    } else if (!rc && !job->train_file && job->generator && job->eval_size > 0) {
         rc = generated_dataset(job, 1, (size_t)job->eval_size, &eval);
         if (!rc) rc = build_sequences(&eval, tok, job, eos, evseqs, &skipped);
     }

@@ -52,9 +52,11 @@ first, last = r[0], sum(r[-5:]) / 5
 print('reward %.3f -> %.3f over %d steps' % (first, last, len(r)))
 sys.exit(0 if first < 0.1 and last > 0.9 else 1)"; }
 "$GRPO" train "$WORK/learn.json" --set train.output_dir="$WORK/one" > "$WORK/one.log" 2>&1
-check '[ $? -eq 0 ] && learned "$WORK/one/metrics.jsonl"' "1 rank did not learn: $(tail -3 "$WORK/one.log")"
+rc=$?
+check '[ $rc -eq 0 ] && learned "$WORK/one/metrics.jsonl"' "1 rank did not learn: $(tail -3 "$WORK/one.log")"
 "${MPI[@]}" "$GRPO" train "$WORK/learn.json" --set train.output_dir="$WORK/two" > "$WORK/two.log" 2>&1
-check '[ $? -eq 0 ] && learned "$WORK/two/metrics.jsonl"' "2 ranks did not learn: $(tail -3 "$WORK/two.log")"
+rc=$?
+check '[ $rc -eq 0 ] && learned "$WORK/two/metrics.jsonl"' "2 ranks did not learn: $(tail -3 "$WORK/two.log")"
 echo "1 rank: $(learned "$WORK/one/metrics.jsonl"); 2 ranks: $(learned "$WORK/two/metrics.jsonl")"
 
 # ---- rank independence: 3 steps with every loss term on ----
@@ -75,7 +77,8 @@ check 'python3 -c "import sys; sys.exit(0 if abs($a) > 1e-6 else 1)"' "the rank 
 # ---- resume: SIGKILL mid-step, resume, bit-identical weights and moments ----
 RS=(--set train.steps=8 --set train.save_steps=2)
 "$GRPO" train "$WORK/learn.json" "${RS[@]}" --set train.output_dir="$WORK/full" > "$WORK/full.log" 2>&1
-check '[ $? -eq 0 ]' "uninterrupted run failed: $(tail -3 "$WORK/full.log")"
+rc=$?
+check '[ $rc -eq 0 ]' "uninterrupted run failed: $(tail -3 "$WORK/full.log")"
 kills=0
 for at in 3 5; do # kill while step at+1 runs, then resume until the end
   "$GRPO" train "$WORK/learn.json" "${RS[@]}" --set train.output_dir="$WORK/cut" >> "$WORK/cut.log" 2>&1 &
@@ -89,7 +92,8 @@ for at in 3 5; do # kill while step at+1 runs, then resume until the end
   wait $pid 2> /dev/null
 done
 "$GRPO" train "$WORK/learn.json" "${RS[@]}" --set train.output_dir="$WORK/cut" >> "$WORK/cut.log" 2>&1
-check '[ $? -eq 0 ] && grep -q "resuming from" "$WORK/cut.log"' "resumed run failed: $(tail -3 "$WORK/cut.log")"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "resuming from" "$WORK/cut.log"' "resumed run failed: $(tail -3 "$WORK/cut.log")"
 check '[ $kills -ge 1 ]' "no run was killed mid-way (they finished too fast)"
 python3 - "$WORK/full/checkpoints/step-8.h5" "$WORK/cut/checkpoints/step-8.h5" > "$WORK/cmp.log" 2>&1 <<'EOF'
 import sys, h5py, numpy as np
@@ -100,7 +104,8 @@ diff = [n for n in names if not np.array_equal(a[n][()], b[n][()])]
 print('%d tensors compared, %d differ %s' % (len(names), len(diff), diff[:3]))
 sys.exit(0 if names and not diff else 1)
 EOF
-check '[ $? -eq 0 ]' "resumed weights differ: $(cat "$WORK/cmp.log")"
+rc=$?
+check '[ $rc -eq 0 ]' "resumed weights differ: $(cat "$WORK/cmp.log")"
 for s in 6 7 8; do
   a=$(metric "$WORK/full/metrics.jsonl" $s reward); b=$(metric "$WORK/cut/metrics.jsonl" $s reward)
   check '[ -n "$a" ] && [ "$a" = "$b" ]' "step $s reward after resume: $a vs $b"
@@ -111,7 +116,8 @@ check '[ "$(grep -c "\"reward\"" "$WORK/cut/metrics.jsonl")" = 8 ]' "metrics.jso
 check '[ -s "$WORK/one/completions.jsonl" ] && [ -s "$WORK/one/report.html" ]' "completions.jsonl or report.html missing"
 "$GRPO" eval --config "$WORK/learn.json" --model "$WORK/one/checkpoints/step-80.h5" --k 4 \
   --set data.eval_size=8 --set 'rewards=[{"name":"countdown"}]' --out "$WORK/eval.json" > "$WORK/eval.out" 2> "$WORK/eval.err"
-check '[ $? -eq 0 ] && grep -q "pass@1" "$WORK/eval.json" && grep -q "maj@" "$WORK/eval.err"' \
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "pass@1" "$WORK/eval.json" && grep -q "maj@" "$WORK/eval.err"' \
   "grpo eval failed: $(tail -3 "$WORK/eval.err")"
 
 echo "$pass passed, $fail failed"
