@@ -95,7 +95,7 @@ done
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "resuming from" "$WORK/cut.log"' "resumed run failed: $(tail -3 "$WORK/cut.log")"
 check '[ $kills -ge 1 ]' "no run was killed mid-way (they finished too fast)"
-python3 - "$WORK/full/checkpoints/step-8.h5" "$WORK/cut/checkpoints/step-8.h5" > "$WORK/cmp.log" 2>&1 <<'EOF'
+/usr/bin/python3 - "$WORK/full/checkpoints/step-8.h5" "$WORK/cut/checkpoints/step-8.h5" > "$WORK/cmp.log" 2>&1 <<'EOF'
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
 names = []
