@@ -223,6 +223,7 @@ static Tok lex(const Parser *p) {
     case '-': t.kind = T_MINUS; break;
     case '*': t.kind = T_MUL; break;
     case '/': t.kind = T_DIV; break;
+    case ':': t.kind = T_DIV; break; /* a ratio, "2:3" */
     case '^': t.kind = T_POW; break;
     case '(': t.kind = T_LP; break;
     case ')': t.kind = T_RP; break;

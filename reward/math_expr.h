@@ -9,7 +9,7 @@
  *
  * Grammar (implicit multiplication binds like '*', left to right):
  *   sum   := term (('+'|'-') term)*
- *   term  := unary (('*'|'/'|\cdot|\times|\div) unary | <implicit> power)*
+ *   term  := unary (('*'|'/'|':'|\cdot|\times|\div) unary | <implicit> power)*
  *   unary := ('+'|'-') unary | power
  *   power := postfix ('^' unary-exponent)?         right-associative
  *   postfix := primary ('!' | '%')*

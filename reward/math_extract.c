@@ -12,6 +12,7 @@
 #include "math_extract.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,10 +73,20 @@ typedef struct {
     int valid;
 } Seek;
 
+/* A run of expression characters (digits, spaces, operators) and what the
+ * expression pattern can match in it. */
+typedef struct {
+    size_t start, end;        /* the run: text[start..end) */
+    size_t best, best_suffix; /* the last end followed by a suffix (0: none), the suffix length */
+    size_t op_from, op_at;    /* the first operator at or after op_from is op_at */
+    int valid;
+} ExprRun;
+
 typedef struct {
     const char *t;
     size_t n;
     Seek seek[SK_COUNT];
+    ExprRun run;
 } Text;
 
 /* Does search `kind` hit at i? "$$"; an unescaped "$"; a newline; "\]"; "\)";
@@ -251,11 +262,14 @@ static size_t env_next(const Text *x, size_t i) {
 }
 
 /* Where an environment joining the one ending at `end` may start:
- * `\s*(,?and|,?or|,)\s*`. Returns 0 when there is no separator. */
+ * `\s*(,?and|,?or|,)\s*`, and (ours) the Oxford ", and" with a space.
+ * Returns 0 when there is no separator. */
 static int join_window(const Text *x, size_t end, size_t *lo, size_t *hi) {
     size_t j = skip_space(x, end);
     const char *t = x->t;
     size_t k = j + (t[j] == ',');
+    if (k > j && (!strncmp(t + skip_space(x, k), "and", 3) || !strncmp(t + skip_space(x, k), "or", 2)))
+        k = skip_space(x, k);
     if (!strncmp(t + k, "and", 3)) k += 3;
     else if (!strncmp(t + k, "or", 2)) k += 2;
     else if (k == j) return 0;
@@ -422,45 +436,65 @@ static size_t expr_suffix(const Text *x, size_t i) {
     return 0;
 }
 
+/* The run of expression characters starting at or holding k, memoised
+ * (the anchors inside one run share it, so a text is scanned once). */
+static const ExprRun *expr_run(Text *x, size_t k) {
+    ExprRun *r = &x->run;
+    if (r->valid && k >= r->start && k < r->end) return r;
+    const char *t = x->t;
+    int op;
+    size_t i = k, len;
+    while (i < x->n && (len = expr_char(t, i, &op)) != 0) i += len;
+    r->start = k;
+    r->end = i;
+    r->best = 0;
+    r->op_from = r->op_at = 0;
+    r->valid = 1;
+    /* the last position with a suffix after it, walking back over whole characters */
+    for (size_t e = i; e > k + 1; e--) {
+        if (((unsigned char)t[e] & 0xC0) == 0x80) continue;
+        size_t sl = expr_suffix(x, e);
+        if (sl) {
+            r->best = e;
+            r->best_suffix = sl - 1;
+            break;
+        }
+    }
+    return r;
+}
+
+/* The first operator at or after `from` in run r, or r->end. */
+static size_t expr_op(Text *x, ExprRun *r, size_t from) {
+    if (r->op_at > 0 && from >= r->op_from && from <= r->op_at) return r->op_at;
+    int op = 0;
+    size_t i = from;
+    while (i < r->end) {
+        size_t len = expr_char(x->t, i, &op);
+        if (op) break;
+        i += len;
+    }
+    r->op_from = from;
+    r->op_at = i;
+    return i;
+}
+
 /* Math-Verify's expression at q: -?\(?-?\d, expression characters with at
- * least one operator and one character after it, an optional ')', a suffix. */
-static int expr_match(const Text *x, size_t q, Num *m) {
+ * least one operator and one character after it, an optional ')', a suffix;
+ * the longest such match. */
+static int expr_match(Text *x, size_t q, Num *m) {
     const char *t = x->t;
     size_t k = q;
     if (t[k] == '-') k++;
     if (t[k] == '(') k++;
     if (t[k] == '-') k++;
     if (!isdigit((unsigned char)t[k])) return 0;
-    size_t best = 0, best_suffix = 0, first_op = 0;
-    int have_op = 0, op;
-    size_t i = k + 1;
-    for (;;) {
-        /* a candidate end at i: an operator before it with a character after */
-        if (have_op && i >= first_op + 2) {
-            size_t e = i + (t[i] == ')');
-            size_t s = expr_suffix(x, e);
-            if (s) {
-                best = e;
-                best_suffix = s - 1;
-            } else if ((s = expr_suffix(x, i))) {
-                best = i;
-                best_suffix = s - 1;
-            }
-        }
-        if (i >= x->n) break;
-        size_t len = expr_char(t, i, &op);
-        if (!len) break;
-        if (op && !have_op) {
-            have_op = 1;
-            first_op = i;
-        }
-        i += len;
-    }
-    if (!best) return 0;
+    ExprRun *r = (ExprRun *)expr_run(x, k);
+    size_t op = expr_op(x, r, k + 1);
+    if (op >= r->end || r->best < op + 2) return 0;
     m->q = q;
     m->vb = q;
-    m->ve = best;
-    m->end = best + best_suffix;
+    m->ve = r->best;
+    m->end = r->best + r->best_suffix;
     m->is_expr = 1;
     return 1;
 }
@@ -550,7 +584,7 @@ static int number_match(const Text *x, size_t q, Num *m) {
 }
 
 /* The expression or number at q, just after an anchor (start, whitespace, '='). */
-static int num_at(const Text *x, size_t q, int expr_first, Num *m) {
+static int num_at(Text *x, size_t q, int expr_first, Num *m) {
     if (x->t[q] == '*' && x->t[q + 1] == '*') q += 2;
     if (expr_first && expr_match(x, q, m)) return 1;
     return number_match(x, q, m);
@@ -565,15 +599,21 @@ static int no_equals_after(const Text *x, size_t i) { return x->t[skip_space(x, 
 
 typedef enum { C_GROUP, C_BOXES, C_NUM, C_TAG, C_GSM8K, C_SENTENCE } CandKind;
 
-/* A candidate is small (texts may hold a million numbers): its group or
- * number is found again from pos when it is read. */
+/* Where a candidate was found (MathExtracted.source). */
+enum { SRC_BOXED, SRC_FINAL, SRC_ANSWER_COLON, SRC_ANSWER, SRC_SENTENCE, SRC_TAG, SRC_GSM8K, SRC_LATEX, SRC_NUMBER,
+       SRC_EXPRESSION };
+static const char *const cand_sources[] = {"boxed", "final answer", "answer:", "answer", "answer sentence",
+                                           "answer tag", "gsm8k", "latex", "number", "expression"};
+
+/* A candidate is small (texts may hold a million numbers; offsets fit 32
+ * bits as texts are cut to 4 MB): its group or number is found again from
+ * pos when it is read. */
 typedef struct {
-    CandKind kind;
-    size_t start, end; /* the regex match: rightmost end first, then leftmost start */
-    const char *source;
-    size_t pos;        /* C_GROUP: its first environment; C_NUM: where the number was matched */
-    int is_expr;       /* C_NUM: an expression */
-    Span span;         /* C_BOXES: span.e bounds the boxes; C_TAG, C_GSM8K, C_SENTENCE: the text */
+    uint32_t start, end; /* the regex match: rightmost end first, then leftmost start */
+    uint32_t pos;        /* C_GROUP: its first environment; C_NUM: where the number was matched;
+                            C_TAG, C_GSM8K, C_SENTENCE: where the text starts */
+    uint32_t pos_end;    /* C_BOXES: the boxes end before it; C_TAG, C_GSM8K, C_SENTENCE: the text's end */
+    uint8_t kind, is_expr, source;
 } Cand;
 
 typedef struct {
@@ -594,30 +634,33 @@ typedef struct {
     Cands c;
 } Ex;
 
-static Cand *cand_new(Ex *s, CandKind kind, size_t start, size_t end, const char *source) {
+static Cand *cand_new(Ex *s, CandKind kind, size_t start, size_t end, int source) {
     Cands *c = &s->c;
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 16;
         c->v = xrealloc(c->v, c->cap * sizeof(Cand));
     }
     Cand *k = &c->v[c->n++];
-    memset(k, 0, sizeof(*k));
-    k->kind = kind;
-    k->start = start;
-    k->end = end;
-    k->source = source;
+    *k = (Cand){.start = (uint32_t)start, .end = (uint32_t)end, .kind = (uint8_t)kind, .source = (uint8_t)source};
     return k;
 }
 
-static void cand_group(Ex *s, const Group *g, size_t start, size_t end, const char *source) {
+static void cand_group(Ex *s, const Group *g, size_t start, size_t end, int source) {
     Cand *k = cand_new(s, C_GROUP, start, end, source);
-    k->pos = g->env[0].b;
+    k->pos = (uint32_t)g->env[0].b;
 }
 
-static void cand_num(Ex *s, const Num *m, size_t start, const char *source) {
+static void cand_num(Ex *s, const Num *m, size_t start, int source) {
     Cand *k = cand_new(s, C_NUM, start, m->end, source);
-    k->pos = m->q;
-    k->is_expr = m->is_expr;
+    k->pos = (uint32_t)m->q;
+    k->is_expr = (uint8_t)m->is_expr;
+}
+
+/* A candidate made of the text [b, e). */
+static void cand_text(Ex *s, CandKind kind, size_t start, size_t end, size_t b, size_t e, int source) {
+    Cand *k = cand_new(s, kind, start, end, source);
+    k->pos = (uint32_t)b;
+    k->pos_end = (uint32_t)e;
 }
 
 static void find_answers(Ex *s) {
@@ -647,8 +690,8 @@ static void collect_boxes(Ex *s) {
                 break;
             }
         if (close && (size_t)(close - x->t) > s->bx.at[0]) {
-            Cand *k = cand_new(s, C_BOXES, s->bx.at[0], (size_t)(close - x->t) + 1, "boxed");
-            k->span.e = (size_t)(close - x->t) + 1;
+            Cand *k = cand_new(s, C_BOXES, s->bx.at[0], (size_t)(close - x->t) + 1, SRC_BOXED);
+            k->pos_end = (uint32_t)(close - x->t) + 1;
         }
         /* environments around boxes: $\boxed{1}$, \[\boxed{2}\] */
         Env v;
@@ -665,7 +708,7 @@ static void collect_boxes(Ex *s) {
                 size_t len = g.env[j].ce - g.env[j].cb;
                 boxed = (memmem(b, len, "\\boxed{", 7) || memmem(b, len, "\\fbox{", 6)) != 0;
             }
-            if (boxed) cand_group(s, &g, g.env[0].b, g.env[g.n - 1].end, "boxed");
+            if (boxed) cand_group(s, &g, g.env[0].b, g.env[g.n - 1].end, SRC_BOXED);
             i = g.env[g.n - 1].end;
         }
     }
@@ -691,11 +734,11 @@ static void collect_final(Ex *s, int tier) {
             Group g;
             if (s->latex && group_in(x, c, ws, &g)) {
                 size_t e = g.env[g.n - 1].end;
-                if (hope_after(x, e)) cand_group(s, &g, start, e, "final answer");
+                if (hope_after(x, e)) cand_group(s, &g, start, e, SRC_FINAL);
             }
             Num m;
             if (s->expr && ws > c && num_at(x, ws, 1, &m) && hope_after(x, m.end))
-                cand_num(s, &m, start, "final answer");
+                cand_num(s, &m, start, SRC_FINAL);
             continue;
         }
         int got_latex = !s->latex, got_expr = !s->expr;
@@ -708,12 +751,12 @@ static void collect_final(Ex *s, int tier) {
             size_t c = w + 2 + (x->t[w + 2] == ':');
             Group g;
             if (!got_latex && group_in(x, c, skip_space(x, c), &g)) {
-                cand_group(s, &g, start, g.env[g.n - 1].end, "final answer");
+                cand_group(s, &g, start, g.env[g.n - 1].end, SRC_FINAL);
                 got_latex = 1;
             }
             Num m;
             if (!got_expr && !newline && anchor_char(x->t[c]) && num_at(x, c + 1, 1, &m)) {
-                cand_num(s, &m, start, "final answer");
+                cand_num(s, &m, start, SRC_FINAL);
                 got_expr = 1;
             }
         }
@@ -741,7 +784,7 @@ static int has_words(const char *t, size_t b, size_t e) {
 /* Ours: the rest of the sentence after "answer is" / "answer:" when it is a
  * whole answer without prose ("The answer is (-\infty, 3]."); it ends at a
  * newline or a '.' before whitespace, outside $...$. */
-static void cand_sentence(Ex *s, size_t anchor, size_t a, const char *source) {
+static void cand_sentence(Ex *s, size_t anchor, size_t a, int source) {
     const Text *x = &s->x;
     const char *t = x->t;
     while (a < x->n && (t[a] == ' ' || t[a] == ':' || t[a] == '\t')) a++;
@@ -752,17 +795,16 @@ static void cand_sentence(Ex *s, size_t anchor, size_t a, const char *source) {
         if (t[e] == '.' && !in_math && (e + 1 == x->n || isspace((unsigned char)t[e + 1]))) break;
     }
     if (e == a || e == a + 200 || has_words(t, a, e)) return;
-    Cand *k = cand_new(s, C_SENTENCE, anchor, e, source);
-    k->span = (Span){a, e};
+    cand_text(s, C_SENTENCE, anchor, e, a, e, source);
 }
 
-static void answer_number(Ex *s, size_t k, size_t a, const char *source);
+static void answer_number(Ex *s, size_t k, size_t a, int source);
 
 /* "answer:" (tier 100) or "answer" (tier 200) followed within 50
  * characters by X; a number may also follow the last "=" within 100. */
 static void collect_answer(Ex *s, int colon) {
     Text *x = &s->x;
-    const char *source = colon ? "answer:" : "answer";
+    int source = colon ? SRC_ANSWER_COLON : SRC_ANSWER;
     for (size_t k = 0; k < s->n_answers; k++) {
         size_t a = s->answers[k] + 6;
         if (colon && x->t[a] != ':') continue;
@@ -771,15 +813,15 @@ static void collect_answer(Ex *s, int colon) {
         if (s->latex && group_in(x, a, a + ANSWER_WINDOW, &g))
             cand_group(s, &g, s->answers[k], g.env[g.n - 1].end, source);
         if (s->expr) answer_number(s, k, a, source);
-        /* last, so that it is tried before a number ending where it ends */
-        if (colon) cand_sentence(s, s->answers[k], a, "answer sentence");
-        else if (at_nocase(x, a, " is")) cand_sentence(s, s->answers[k], a + 3, "answer sentence");
+        /* last, so that it is tried before a number ending where it ends; plain text, so not in LaTeX mode */
+        if (s->expr && colon) cand_sentence(s, s->answers[k], a, SRC_SENTENCE);
+        else if (s->expr && at_nocase(x, a, " is")) cand_sentence(s, s->answers[k], a + 3, SRC_SENTENCE);
     }
 }
 
 /* The number or expression after an "answer" anchor: after the last "="
  * within 100 characters on the line, else the first within 50. */
-static void answer_number(Ex *s, size_t k, size_t a, const char *source) {
+static void answer_number(Ex *s, size_t k, size_t a, int source) {
     Text *x = &s->x;
     size_t eol = a;
     while (eol < x->n && x->t[eol] != '\n' && eol < a + FINAL_WINDOW + 1) eol++;
@@ -811,7 +853,7 @@ static void collect_any(Ex *s) {
             if (env_at(x, i, &v)) {
                 Group g;
                 group_from(x, &v, &g);
-                cand_group(s, &g, g.env[0].b, g.env[g.n - 1].end, "latex");
+                cand_group(s, &g, g.env[0].b, g.env[g.n - 1].end, SRC_LATEX);
                 env_pos = env_next(x, g.env[g.n - 1].end);
             } else {
                 env_pos = env_next(x, i + 1);
@@ -825,11 +867,11 @@ static void collect_any(Ex *s) {
         size_t prefix = i ? i - 1 : 0;
         Num m;
         if (prefix >= expr_end && expr_match(x, i + (x->t[i] == '*' && x->t[i + 1] == '*') * 2, &m)) {
-            cand_num(s, &m, prefix, "expression");
+            cand_num(s, &m, prefix, SRC_EXPRESSION);
             expr_end = m.end;
         }
         if (prefix >= num_end && num_at(x, i, 0, &m)) {
-            cand_num(s, &m, prefix, "number");
+            cand_num(s, &m, prefix, SRC_NUMBER);
             num_end = m.end;
         }
     }
@@ -844,16 +886,16 @@ static void collect_tags(Ex *s) {
         const char *open = NULL;
         for (const char *p = strstr(t, "<answer>"); p && p + 8 <= close; p = strstr(p + 1, "<answer>")) open = p;
         if (open) {
-            Cand *k = cand_new(s, C_TAG, (size_t)(open - t), (size_t)(close - t) + 9, "answer tag");
-            k->span = (Span){(size_t)(open - t) + 8, (size_t)(close - t)};
+            size_t b = (size_t)(open - t), e = (size_t)(close - t);
+            cand_text(s, C_TAG, b, e + 9, b + 8, e, SRC_TAG);
         }
     }
     const char *hash = rtext_rfind(t, "####");
     if (hash) {
         const char *e = hash + 4;
         while (*e && *e != '\n') e++;
-        Cand *k = cand_new(s, C_GSM8K, (size_t)(hash - t), (size_t)(e - t), "gsm8k");
-        k->span = (Span){(size_t)(hash - t) + 4, (size_t)(e - t)};
+        size_t b = (size_t)(hash - t);
+        cand_text(s, C_GSM8K, b, (size_t)(e - t), b + 4, (size_t)(e - t), SRC_GSM8K);
     }
 }
 
@@ -918,7 +960,7 @@ static int cand_read(Ex *s, const Cand *k, MathExtracted *out) {
     int n = 0;
     switch (k->kind) {
     case C_BOXES:
-        n = box_contents(x, &s->bx, 0, k->span.e, 1, m);
+        n = box_contents(x, &s->bx, 0, k->pos_end, 1, m);
         ok = n > 0 && members_read(x, m, NULL, n, &text, &norm);
         break;
     case C_GROUP: {
@@ -963,9 +1005,9 @@ static int cand_read(Ex *s, const Cand *k, MathExtracted *out) {
     }
     case C_TAG: {
         MathExtracted in = {0};
-        if (s->depth == 0 && extract_in(x->t + k->span.b, k->span.e - k->span.b, s->cfg, 1, &in)) {
+        if (s->depth == 0 && extract_in(x->t + k->pos, k->pos_end - k->pos, s->cfg, 1, &in)) {
             *out = in;
-            out->source = "answer tag";
+            out->source = cand_sources[SRC_TAG];
             return 1;
         }
         /* else fall through: the whole content */
@@ -973,7 +1015,7 @@ static int cand_read(Ex *s, const Cand *k, MathExtracted *out) {
     /* fall through */
     case C_GSM8K:
     case C_SENTENCE: {
-        const char *b = x->t + k->span.b, *e = x->t + k->span.e;
+        const char *b = x->t + k->pos, *e = x->t + k->pos_end;
         rtext_trim(&b, &e);
         char *raw = rtext_ndup(b, (size_t)(e - b));
         char *nm = math_normalize(raw);
@@ -994,7 +1036,7 @@ static int cand_read(Ex *s, const Cand *k, MathExtracted *out) {
     }
     out->text = text.p;
     out->norm = norm.p;
-    out->source = k->source;
+    out->source = cand_sources[k->source];
     return 1;
 }
 
@@ -1211,7 +1253,7 @@ int math_extract_gold(const char *gold, MathExtracted *out) {
         return 1;
     }
     char *whole = math_normalize(gold);
-    if (!markers && (math_parses(whole) || (math_readable(whole) && !prose(gold)))) {
+    if (!markers && !prose(gold) && (math_parses(whole) || math_readable(whole))) {
         out->text = rtext_trim_dup(gold);
         out->norm = whole;
         out->source = "whole";

@@ -221,7 +221,8 @@ static const char *const math_words[] = {
 };
 
 /* A word answer ("Monday", "no solution"): letters and spaces only, and at
- * least one word of two letters that is not mathematics. */
+ * least one word of three letters that is not mathematics ("ab" is a
+ * product of symbols). */
 static int is_word_answer(const char *s) {
     int long_word = 0;
     for (const char *p = s; *p;) {
@@ -232,7 +233,7 @@ static int is_word_answer(const char *s) {
         if (!isalpha((unsigned char)*p)) return 0;
         const char *q = p;
         while (isalpha((unsigned char)*q)) q++;
-        if (q - p >= 2 && !RTEXT_IN_LIST(p, (size_t)(q - p), math_words)) long_word = 1;
+        if (q - p >= 3 && !RTEXT_IN_LIST(p, (size_t)(q - p), math_words)) long_word = 1;
         p = q;
     }
     return long_word;

@@ -390,12 +390,12 @@ static int all_digits(const char *b, const char *e) {
 }
 
 /* Whole-answer numbers: "1,234,567.5" -> "1234567.5", "1 234" -> "1234",
- * "0,125" -> "0.125" (a leading zero makes the comma decimal, as in
- * Math-Verify), "3 1/2" -> "3\frac{1}{2}" (a mixed number). */
+ * "0,125" -> "0.125" (a zero and a group of three make the comma decimal,
+ * as in Math-Verify), "3 1/2" -> "3\frac{1}{2}" (a mixed number). */
 static char *fix_number(const char *s) {
     const char *p = s;
     if (*p == '-') p++;
-    if (p[0] == '0' && p[1] == ',' && all_digits(p + 2, p + strlen(p))) {
+    if (p[0] == '0' && p[1] == ',' && strlen(p) == 5 && all_digits(p + 2, p + 5)) {
         char *d = xstrdup(s);
         d[p + 1 - s] = '.';
         return d;

@@ -442,8 +442,61 @@ static void fuzz(void) {
     printf("fuzz: %d random answer pairs graded without a crash\n", n);
 }
 
+/* A text of about `bytes` bytes: `unit` repeated, then `tail`. xmalloc'd. */
+static char *repeated(const char *unit, size_t bytes, const char *tail) {
+    size_t k = strlen(unit), n = bytes / k;
+    char *s = xmalloc(n * k + strlen(tail) + 1);
+    for (size_t i = 0; i < n; i++) memcpy(s + i * k, unit, k);
+    strcpy(s + n * k, tail);
+    return s;
+}
+
+/* Seconds to grade the text once in each extraction mode. */
+static double grade_time(const char *text) {
+    double t0 = now_seconds();
+    for (int m = 0; m < MATH_MODE_SOURCES; m++) {
+        MathExtractConfig c;
+        math_extract_config_default(&c);
+        c.mode = (MathMode)m;
+        (void)grade("12", text, &c, NULL);
+    }
+    return now_seconds() - t0;
+}
+
+/* Adversarial megabyte lines: every one is graded in bounded time, and 16x
+ * the text takes well under 256x the time (no quadratic scan per candidate;
+ * allocation and page faults make even linear work grow faster than 16x). */
+static void fuzz_big(void) {
+    static const char *const pieces[] = {
+        "$", "$$", "\\[", "\\(", " [", "\\boxed{", "\\boxed{1}", "$\\boxed{1}$, ", "$1$, ", "$x$ and ",
+        "answer: ", "final answer is ", "Answer $", "1 ", "1 + ", "1,000 ", "-\\frac{1}{2}", "{", "}", "x = ",
+        "<answer>", "####", "$5 and ", "\\begin{pmatrix}", "&", "\\\\", "(", "\\left(", "=1", "percent ",
+        "12.5% ", "**", "\\fbox{", "$a$ or $b$, ", "\\{", "\\sqrt{", "^{", "0,", " is $1$", "\n$",
+    };
+    double worst = 0, worst_ratio = 0;
+    const char *worst_unit = "";
+    for (size_t u = 0; u < sizeof(pieces) / sizeof(pieces[0]); u++) {
+        char *small = repeated(pieces[u], (size_t)1 << 16, "= 12.");
+        char *big = repeated(pieces[u], (size_t)1 << 20, "= 12.");
+        double ts = grade_time(small), tb = grade_time(big);
+        double ratio = tb / (ts + 1e-3);
+        TEST_CHECK(tb < 3.0, "1 MB of \"%s\": %.2f s for the four modes", pieces[u], tb);
+        TEST_CHECK(tb < 64 * ts + 0.1, "\"%s\": 64 KB %.3f s, 1 MB %.3f s (quadratic?)", pieces[u], ts, tb);
+        if (tb > worst) {
+            worst = tb;
+            worst_unit = pieces[u];
+        }
+        if (ratio > worst_ratio) worst_ratio = ratio;
+        free(small);
+        free(big);
+    }
+    printf("fuzz: %zu adversarial 1 MB lines, slowest %.3f s (\"%s\", four modes), largest 16x-size time ratio %.1f\n",
+           sizeof(pieces) / sizeof(pieces[0]), worst, worst_unit, worst_ratio);
+}
+
 int main(void) {
     fuzz();
+    fuzz_big();
     size_t total = 0, passed = 0;
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         size_t ok = 0;
