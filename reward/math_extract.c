@@ -135,8 +135,22 @@ static size_t next_hit(Text *x, int kind, size_t from) {
     return s->at;
 }
 
+/* Character classes of the scans: whitespace, an anchor before a number
+ * (whitespace or '='), a possible start of an environment, of a number. */
+enum { CL_SPACE = 1, CL_ANCHOR = 2, CL_ENV = 4, CL_NUM = 8 };
+static const unsigned char cls[256] = {
+    [' '] = CL_SPACE | CL_ANCHOR, ['\t'] = CL_SPACE | CL_ANCHOR, ['\n'] = CL_SPACE | CL_ANCHOR,
+    ['\r'] = CL_SPACE | CL_ANCHOR, ['\v'] = CL_SPACE | CL_ANCHOR, ['\f'] = CL_SPACE | CL_ANCHOR,
+    ['='] = CL_ANCHOR, ['$'] = CL_ENV | CL_NUM, ['\\'] = CL_ENV, ['-'] = CL_ENV | CL_NUM,
+    ['('] = CL_NUM, ['.'] = CL_NUM, ['*'] = CL_NUM, ['0'] = CL_NUM, ['1'] = CL_NUM, ['2'] = CL_NUM,
+    ['3'] = CL_NUM, ['4'] = CL_NUM, ['5'] = CL_NUM, ['6'] = CL_NUM, ['7'] = CL_NUM, ['8'] = CL_NUM, ['9'] = CL_NUM,
+    [0xc2] = CL_NUM, [0xe0] = CL_NUM, [0xe2] = CL_NUM, /* UTF-8 currency and minus signs */
+};
+
+static int cl(char ch, int c) { return cls[(unsigned char)ch] & c; }
+
 static size_t skip_space(const Text *x, size_t i) {
-    while (i < x->n && isspace((unsigned char)x->t[i])) i++;
+    while (i < x->n && cl(x->t[i], CL_SPACE)) i++;
     return i;
 }
 
@@ -254,10 +268,25 @@ found:
  * or a space before '['), or n. */
 static size_t env_next(const Text *x, size_t i) {
     const char *t = x->t;
-    for (; i < x->n; i++) {
-        char ch = t[i];
-        if (ch == '$' || ch == '\\' || ch == '-' || (t[i + 1] == '[' && isspace((unsigned char)ch))) return i;
+    while (i < x->n) {
+        const char *p = strpbrk(t + i, "$\\-[");
+        if (!p) return x->n;
+        size_t j = (size_t)(p - t);
+        if (*p != '[') return j;
+        if (j > i && cl(t[j - 1], CL_SPACE)) return j - 1;
+        i = j + 1;
     }
+    return x->n;
+}
+
+/* The first position >= i where an anchored number or expression may
+ * start: a digit, '-', '(', '.', '*', '$' or a UTF-8 currency or minus sign
+ * after the start, a whitespace or '='. n if none. */
+static size_t num_next(const Text *x, size_t i) {
+    const unsigned char *t = (const unsigned char *)x->t;
+    if (i == 0 && x->n && (cls[t[0]] & CL_NUM)) return 0;
+    for (i = i ? i : 1; i < x->n; i++)
+        if ((cls[t[i]] & CL_NUM) && (cls[t[i - 1]] & CL_ANCHOR)) return i;
     return x->n;
 }
 
@@ -663,12 +692,19 @@ static void cand_text(Ex *s, CandKind kind, size_t start, size_t end, size_t b, 
     k->pos_end = (uint32_t)e;
 }
 
+/* "answer" in any case at p ('|' 0x20 lowers exactly the ASCII capitals). */
+static int answer_at(const char *p) {
+    static const char w[] = "answer";
+    for (int k = 0; k < 6; k++)
+        if ((p[k] | 0x20) != w[k]) return 0;
+    return 1;
+}
+
 static void find_answers(Ex *s) {
     size_t cap = 0;
     const Text *x = &s->x;
     for (size_t i = 0; i + 6 <= x->n; i++) {
-        char ch = x->t[i];
-        if ((ch != 'a' && ch != 'A') || strncasecmp(x->t + i, "answer", 6)) continue;
+        if ((x->t[i] | 0x20) != 'a' || !answer_at(x->t + i)) continue;
         if (s->n_answers == cap) {
             cap = cap ? 2 * cap : 8;
             s->answers = xrealloc(s->answers, cap * sizeof(size_t));
@@ -845,26 +881,24 @@ static void answer_number(Ex *s, size_t k, size_t a, int source) {
  * expression. */
 static void collect_any(Ex *s) {
     Text *x = &s->x;
-    size_t env_pos = s->latex ? env_next(x, 0) : x->n, expr_end = 0, num_end = 0;
+    size_t env_pos = s->latex ? env_next(x, 0) : x->n, num_pos = s->expr ? num_next(x, 0) : x->n;
+    size_t expr_end = 0, num_end = 0;
     /* one pass left to right, so that candidates come almost in order */
-    for (size_t i = 0; i < x->n; i++) {
-        Env v;
-        if (i == env_pos) {
-            if (env_at(x, i, &v)) {
+    while (env_pos < x->n || num_pos < x->n) {
+        if (env_pos <= num_pos) {
+            Env v;
+            if (env_at(x, env_pos, &v)) {
                 Group g;
                 group_from(x, &v, &g);
                 cand_group(s, &g, g.env[0].b, g.env[g.n - 1].end, SRC_LATEX);
                 env_pos = env_next(x, g.env[g.n - 1].end);
             } else {
-                env_pos = env_next(x, i + 1);
+                env_pos = env_next(x, env_pos + 1);
             }
-        }
-        if (!s->expr || (i > 0 && !anchor_char(x->t[i - 1]))) continue;
-        char ch = x->t[i];
-        if (!isdigit((unsigned char)ch) && ch != '-' && ch != '(' && ch != '.' && ch != '*' && ch != '$' &&
-            (unsigned char)ch < 0x80)
             continue;
-        size_t prefix = i ? i - 1 : 0;
+        }
+        size_t i = num_pos, prefix = i ? i - 1 : 0;
+        num_pos = num_next(x, i + 1);
         Num m;
         if (prefix >= expr_end && expr_match(x, i + (x->t[i] == '*' && x->t[i + 1] == '*') * 2, &m)) {
             cand_num(s, &m, prefix, SRC_EXPRESSION);
@@ -883,8 +917,7 @@ static void collect_tags(Ex *s) {
     const char *t = x->t;
     const char *close = rtext_rfind(t, "</answer>");
     if (close) {
-        const char *open = NULL;
-        for (const char *p = strstr(t, "<answer>"); p && p + 8 <= close; p = strstr(p + 1, "<answer>")) open = p;
+        const char *open = rtext_rfind_in(t, (size_t)(close - t), "<answer>");
         if (open) {
             size_t b = (size_t)(open - t), e = (size_t)(close - t);
             cand_text(s, C_TAG, b, e + 9, b + 8, e, SRC_TAG);

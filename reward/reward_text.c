@@ -36,11 +36,15 @@ char *rtext_cat(const char *first, ...) {
     return d;
 }
 
-const char *rtext_rfind(const char *s, const char *needle) {
-    const char *last = NULL;
-    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) last = p;
-    return last;
+const char *rtext_rfind_in(const char *s, size_t len, const char *needle) {
+    size_t n = strlen(needle);
+    if (n == 0 || n > len) return NULL;
+    for (size_t i = len - n + 1; i-- > 0;)
+        if (s[i] == needle[0] && !memcmp(s + i, needle, n)) return s + i;
+    return NULL;
 }
+
+const char *rtext_rfind(const char *s, const char *needle) { return rtext_rfind_in(s, strlen(s), needle); }
 
 const char *rtext_rfind_nocase(const char *s, const char *needle) {
     size_t n = strlen(needle), len = strlen(s);
@@ -62,9 +66,8 @@ char *rtext_last_tag(const char *s, const char *tag) {
     snprintf(close, sizeof(close), "</%s>", tag);
     const char *c = rtext_rfind(s, close);
     if (!c) return NULL;
-    const char *o = NULL;
     size_t ol = strlen(open);
-    for (const char *p = strstr(s, open); p && p + ol <= c; p = strstr(p + 1, open)) o = p;
+    const char *o = rtext_rfind_in(s, (size_t)(c - s), open);
     if (!o) return NULL;
     return rtext_ndup(o + ol, (size_t)(c - (o + ol)));
 }

@@ -18,6 +18,9 @@ char *rtext_cat(const char *first, ...);
 /* The start of the last occurrence of needle in s, or NULL. needle non-empty. */
 const char *rtext_rfind(const char *s, const char *needle);
 
+/* The start of the last occurrence of needle inside s[0..len), or NULL. */
+const char *rtext_rfind_in(const char *s, size_t len, const char *needle);
+
 /* Like rtext_rfind, ASCII case-insensitive. */
 const char *rtext_rfind_nocase(const char *s, const char *needle);
 
