@@ -700,17 +700,26 @@ static int answer_at(const char *p) {
     return 1;
 }
 
+static int by_position(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Every "answer" in any case, in text order (memchr finds the 'a's and 'A's). */
 static void find_answers(Ex *s) {
     size_t cap = 0;
     const Text *x = &s->x;
-    for (size_t i = 0; i + 6 <= x->n; i++) {
-        if ((x->t[i] | 0x20) != 'a' || !answer_at(x->t + i)) continue;
-        if (s->n_answers == cap) {
-            cap = cap ? 2 * cap : 8;
-            s->answers = xrealloc(s->answers, cap * sizeof(size_t));
+    for (int up = 0; up < 2; up++) {
+        for (const char *p = x->t; (p = memchr(p, up ? 'A' : 'a', (size_t)(x->t + x->n - p))) != NULL; p++) {
+            if ((size_t)(p - x->t) + 6 > x->n || !answer_at(p)) continue;
+            if (s->n_answers == cap) {
+                cap = cap ? 2 * cap : 8;
+                s->answers = xrealloc(s->answers, cap * sizeof(size_t));
+            }
+            s->answers[s->n_answers++] = (size_t)(p - x->t);
         }
-        s->answers[s->n_answers++] = i;
     }
+    qsort(s->answers, s->n_answers, sizeof(size_t), by_position);
 }
 
 /* Tier 0: the last run of boxes, environments holding boxes, and

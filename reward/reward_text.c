@@ -2,6 +2,7 @@
  * reward_text.c: text helpers shared by the reward functions (see reward_text.h).
  * Not for: anything that knows a reward's rules.
  */
+#define _GNU_SOURCE /* memrchr */
 #include "reward_text.h"
 
 #include <ctype.h>
@@ -39,8 +40,12 @@ char *rtext_cat(const char *first, ...) {
 const char *rtext_rfind_in(const char *s, size_t len, const char *needle) {
     size_t n = strlen(needle);
     if (n == 0 || n > len) return NULL;
-    for (size_t i = len - n + 1; i-- > 0;)
-        if (s[i] == needle[0] && !memcmp(s + i, needle, n)) return s + i;
+    for (size_t end = len - n + 1; end > 0;) {
+        const char *p = memrchr(s, needle[0], end);
+        if (!p) return NULL;
+        if (!memcmp(p, needle, n)) return p;
+        end = (size_t)(p - s);
+    }
     return NULL;
 }
 

@@ -1,10 +1,13 @@
 /*
  * test_math.c: the math grader's table of hand-written cases: (ground truth,
  * completion, expected verdict), grouped by rule, positive and negative.
- * Each completion goes through extraction (default order: boxed,
- * answer_tag, answer_is, gsm8k) and the equivalence rules, exactly as the
- * math_accuracy reward does. Prints the pass count per group; fails if any
- * case fails.
+ * Each completion goes through the default extraction and the equivalence
+ * rules, exactly as the math_accuracy reward does; the older extract array
+ * and the anchored setting are checked too. Prints the pass count per
+ * group; fails if any case fails. Then random answers (no crash, every
+ * answer equals itself) and adversarial 1 MB lines (bounded, near-linear
+ * time in every mode). test_math_verify.c holds the cases labelled with
+ * Math-Verify's verdicts.
  */
 #include <stdio.h>
 #include <stdlib.h>

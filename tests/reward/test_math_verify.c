@@ -22,6 +22,7 @@
 
 #include "common/common.h"
 #include "common/strbuf.h"
+#include "reward/math_accuracy.h"
 #include "reward/math_extract.h"
 #include "reward/math_grade.h"
 #include "test.h"
@@ -75,6 +76,9 @@ static const Case boxed[] = {
     C("18.5", "She pays $\\boxed{\\$18.50}$.", 1),
     C("18.50", "She pays $\\boxed{18.5}$ dollars.", 1),
     C("50\\%", "The discount is $\\boxed{50\\%}$.", 1),
+    /* ours: a percentage without its sign (Math-Verify issue #67: "$28\\%$" against "28" is false) */
+    C("50\\%", "The discount is $\\boxed{50}$ percent off.", 1),
+    D("28\\%", "So the share is $\\boxed{28}$.", 0, 1),
     C("0.5", "The probability is $\\boxed{\\frac{1}{2}}$.", 1),
     C("0.33", "The probability is $\\boxed{\\frac{1}{3}}$.", 0),
     C("5", "The root is $\\boxed{-5}$.", 0),
@@ -707,7 +711,56 @@ static const char *one_line(const char *s, char *buf, size_t cap) {
     return buf;
 }
 
+/* The reward itself: scores, the no-answer policy, the explanation, config errors. */
+static void reward_checks(void) {
+    const RewardKind *k = &reward_kind_math_accuracy;
+    cJSON *ex = cJSON_Parse("{\"answer\": \"(2,3)\"}");
+    RewardInput in[3] = {
+        {.completion = "so $(p,q) = (3,2)$", .example = ex, .n_tokens = -1},
+        {.completion = "I have no idea", .example = ex, .n_tokens = -1},
+        {.completion = "\\boxed{(2, 3)}", .example = ex, .n_tokens = -1},
+    };
+    static const char *const params[] = {"{}", "{\"no_answer_score\": null, \"correct_score\": 2}"};
+    for (int p = 0; p < 2; p++) {
+        cJSON *cfg = cJSON_Parse(params[p]);
+        void *state = NULL;
+        TEST_CHECK(k->create(cfg, "rewards[0]", &state) == 0, "create %s: %s", params[p], err_msg());
+        RewardResult out[3] = {0};
+        TEST_CHECK(k->score(state, in, 3, out) == 0, "score");
+        TEST_CHECK(out[0].has_score && out[0].score == 0, "wrong answer scores 0");
+        TEST_CHECK(out[1].has_score == !p && out[1].score == 0, "no answer: %s", p ? "no score" : "0");
+        TEST_CHECK(out[2].has_score && out[2].score == (p ? 2 : 1), "correct answer");
+        const cJSON *rule = cJSON_GetObjectItemCaseSensitive(out[0].diag, "rule");
+        const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(out[1].diag, "verdict");
+        TEST_CHECK(cJSON_IsString(rule) && strstr(rule->valuestring, "right side"), "explained: %s",
+                   cJSON_IsString(rule) ? rule->valuestring : "(none)");
+        TEST_CHECK(cJSON_IsString(verdict) && !strcmp(verdict->valuestring, "no answer"), "verdict");
+        reward_results_clear(out, 3);
+        k->destroy(state);
+        cJSON_Delete(cfg);
+    }
+    static const struct {
+        const char *params, *message;
+    } bad[] = {
+        {"{\"extract\": \"latx\"}", "did you mean 'latex'"},
+        {"{\"extract\": 5}", "expected a mode name"},
+        {"{\"extract\": [\"boxd\"]}", "did you mean 'boxed'"},
+        {"{\"strict\": 1}", "expected true or false"},
+        {"{\"tolerance\": 0.5}", "out of range"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cJSON *cfg = cJSON_Parse(bad[i].params);
+        void *state = NULL;
+        int rc = k->create(cfg, "rewards[0]", &state);
+        TEST_CHECK(rc != 0 && strstr(err_msg(), bad[i].message), "%s: %s", bad[i].params, err_msg());
+        if (rc == 0) k->destroy(state);
+        cJSON_Delete(cfg);
+    }
+    cJSON_Delete(ex);
+}
+
 int main(void) {
+    reward_checks();
     MathExtractConfig def;
     math_extract_config_default(&def);
     size_t total = 0, passed = 0, agree[2] = {0}, n_real[2] = {0}, lenient = 0, stricter = 0;
