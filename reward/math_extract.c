@@ -1283,17 +1283,6 @@ int math_extract_gold(const char *gold, MathExtracted *out) {
     if (!gold) return 0;
     int markers = strstr(gold, "\\boxed") || strstr(gold, "\\fbox") || strchr(gold, '$') || strstr(gold, "\\(") ||
                   strstr(gold, "\\[") || strstr(gold, "####") || rtext_rfind_nocase(gold, "answer");
-    const char *b = gold, *e = gold + strlen(gold);
-    rtext_trim(&b, &e);
-    Text x = {.t = b, .n = (size_t)(e - b)};
-    Num m;
-    if (!markers && number_match(&x, 0, &m) && m.end == x.n) {
-        /* a plain number reads as Math-Verify reads one: "1,22" is 1.22 */
-        out->text = rtext_ndup(b, x.n);
-        out->norm = math_normalize(m.num);
-        out->source = "number";
-        return 1;
-    }
     char *whole = math_normalize(gold);
     if (!markers && !prose(gold) && (math_parses(whole) || math_readable(whole))) {
         out->text = rtext_trim_dup(gold);

@@ -585,6 +585,8 @@ static const Case gold_forms[] = {
     C("$\\frac{1}{2}$", "0.5", 1),
     C("\\(\\boxed{C}\\).", "$\\boxed{\\text{(C)}}.$", 1),
     C("1,000", "$\\boxed{1000}$", 1),
+    C("-2,1", "the only integer roots are $\\boxed{-2,1}.$", 1),
+    C("-2,1", "the only integer roots are $\\boxed{-2.1}.$", 0),
     C("\\text{(B)}", "$\\boxed{B}$", 1),
     C("She has 12 apples left", "$\\boxed{12}$", 1),
     C("x \\in \\boxed{\\{-1\\} \\cup [0,7)}.$", "x \\in \\boxed{\\{-1\\} \\cup [0,7)}.$", 1),
