@@ -719,7 +719,7 @@ static void find_answers(Ex *s) {
             s->answers[s->n_answers++] = (size_t)(p - x->t);
         }
     }
-    qsort(s->answers, s->n_answers, sizeof(size_t), by_position);
+    if (s->n_answers > 1) qsort(s->answers, s->n_answers, sizeof(size_t), by_position);
 }
 
 /* Tier 0: the last run of boxes, environments holding boxes, and
