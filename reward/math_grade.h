@@ -23,7 +23,8 @@
 
 /* How strictly answers are compared. */
 typedef struct {
-    double tol; /* relative tolerance of numbers and of the symbolic check, e.g. 1e-6 */
+    double tol; /* 0: Math-Verify's comparison of numbers; > 0: numbers within this relative
+                   tolerance are equal too (the symbolic check uses max(tol, 1e-9)) */
     int strict; /* 1: "x = 1" is not "y = 1" (Math-Verify's strict mode) */
 } MathRules;
 
@@ -45,7 +46,8 @@ int math_parses(const char *norm);
  * element 2 differs", ...), cut to why_cap bytes. */
 int math_verify(const char *gold, const char *pred, const MathRules *r, char *why, size_t why_cap);
 
-/* math_verify on two raw answers (normalised here), strict, tolerance tol. */
+/* math_verify(truth, answer) on two raw answers (normalised here), strict,
+ * tolerance tol. */
 int math_equal(const char *answer, const char *truth, double tol);
 
 #endif

@@ -574,7 +574,9 @@ static const Case no_answer[] = {
     C("5", "<think>\nThis is hard.\n</think>\n<answer></answer>", 0),
     C("5", "\\boxed{}", 0),
     C("12", "The answer is twelve.", 0),
+    C("12", "The answer is 12.", 1),
     C("5", "The answer is $x$.", 0),
+    C("5", "<think>\nThis is hard.\n</think>\n<answer>5</answer>", 1),
 };
 
 static const Case gold_forms[] = {
