@@ -254,7 +254,7 @@ static char *clean_latex(const char *s) {
             {"lvert", "|"},   {"rvert", "|"},  {"vert", "|"},     {"mid", "|"},       {"lbrace", "\\{"},
             {"rbrace", "\\}"}, {"leq", "\\le "}, {"leqslant", "\\le "}, {"geq", "\\ge "}, {"geqslant", "\\ge "},
             {"neq", "\\ne "}, {"dfrac", "\\frac"}, {"tfrac", "\\frac"}, {"cfrac", "\\frac"},
-            {"varnothing", "\\emptyset"},
+            {"varnothing", "\\emptyset"}, {"langle", "("}, {"rangle", ")"},
         };
         int renamed = 0;
         for (size_t i = 0; i < sizeof(renames) / sizeof(renames[0]) && !renamed; i++) {
