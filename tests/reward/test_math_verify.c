@@ -393,7 +393,7 @@ static const Case tuples_sets[] = {
     C("(0, -3)", "$\\boxed{(0,-3)}$", 1),
     C("(0, -3)", "$\\boxed{(-3,0)}$", 0),
     C("(\\frac{1}{2}, -3)", "$\\boxed{(0.5, -3)}$", 1),
-    C("(1,2,3)", "$\\boxed{\\langle 1, 2, 3 \\rangle}$", 1),
+    D("(1,2,3)", "$\\boxed{\\langle 1, 2, 3 \\rangle}$", 0, 1), /* latex2sympy: \\langle x \\rangle takes one expression */
     C("(1,2,3)", "$\\boxed{\\langle 1, 3, 2 \\rangle}$", 0),
     C("(1,\\frac{9}{2})", "$(1,4.5)$", 1),
     C("\\pm 2021", "$2021$", 0),
@@ -550,7 +550,7 @@ static const Case units_text[] = {
     C("28\\%", "$28$ percent", 1),
     C("28\\%", "$\\boxed{28}$ pct", 1),
     D("-5", "The answer is \xe2\x88\x92" "5.", 0, 1),
-    D("-5", "$\\boxed{\xe2\x88\x92" "5}$", 0, 1),
+    C("-5", "$\\boxed{\xe2\x88\x92" "5}$", 1), /* latex2sympy reads U+2212; the number pattern does not */
 };
 
 static const Case choices[] = {
