@@ -223,6 +223,7 @@ static Tok lex(const Parser *p) {
     case '-': t.kind = T_MINUS; break;
     case '*': t.kind = T_MUL; break;
     case '/': t.kind = T_DIV; break;
+    case ':': t.kind = T_DIV; break; /* a ratio, "2:3" */
     case '^': t.kind = T_POW; break;
     case '(': t.kind = T_LP; break;
     case ')': t.kind = T_RP; break;
@@ -253,10 +254,17 @@ static int node(Parser *p, int op, int a, int b, double num) {
     nd->b = b;
     nd->num = num;
     nd->lit_int = 0;
+    nd->lit_dec = 0;
     return e->n++;
 }
 
-static int var_index(MathExpr *e, const char *name) {
+/* Variables are matched by name, ASCII letters in any case (Math-Verify
+ * lowercases symbols): "X" and "x" are one variable. */
+static int var_index(MathExpr *e, const char *raw) {
+    char name[sizeof(e->vars[0])];
+    snprintf(name, sizeof(name), "%s", raw);
+    if (name[0] != '\\')
+        for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
     for (int i = 0; i < e->n_vars; i++)
         if (!strcmp(e->vars[i], name)) return i;
     if (e->n_vars == MATH_EXPR_MAX_VARS) return -1;
@@ -385,6 +393,7 @@ static int parse_primary(Parser *p) {
     case T_NUM: {
         int x = node(p, N_NUM, -1, -1, t.num);
         p->e->nodes[x].lit_int = t.is_int;
+        p->e->nodes[x].lit_dec = !t.is_int;
         return x;
     }
     case T_VAR: {
@@ -682,6 +691,13 @@ static void eval_point(const MathExpr *a, const MathExpr *b, const VarUnion *u, 
     for (int i = 0; i < b->n_vars; i++) xb[i] = val[u->map_b[i]];
     *va = math_expr_eval(a, xa);
     *vb = math_expr_eval(b, xb);
+}
+
+int math_expr_decimal(const MathExpr *e) {
+    if (e->root < 0) return 0;
+    const MathNode *n = &e->nodes[e->root];
+    while (n->op == N_NEG || n->op == N_PCT) n = &e->nodes[n->a];
+    return n->op == N_NUM && n->lit_dec;
 }
 
 int math_expr_equal(const MathExpr *a, const MathExpr *b, double tol) {

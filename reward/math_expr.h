@@ -9,7 +9,7 @@
  *
  * Grammar (implicit multiplication binds like '*', left to right):
  *   sum   := term (('+'|'-') term)*
- *   term  := unary (('*'|'/'|\cdot|\times|\div) unary | <implicit> power)*
+ *   term  := unary (('*'|'/'|':'|\cdot|\times|\div) unary | <implicit> power)*
  *   unary := ('+'|'-') unary | power
  *   power := postfix ('^' unary-exponent)?         right-associative
  *   postfix := primary ('!' | '%')*
@@ -31,6 +31,7 @@ typedef struct {
     int a, b;    /* child node indices, -1 if unused */
     double num;  /* literal value; function id for calls */
     int lit_int; /* 1 for an unsigned integer literal written as digits */
+    int lit_dec; /* 1 for a literal written with a decimal point or exponent */
 } MathNode;
 
 typedef struct {
@@ -52,6 +53,10 @@ void math_expr_free(MathExpr *e);
 /* Value of e with variable i set to vals[i] (vals may be NULL when e has no
  * variables). NaN or inf where the expression is undefined or overflows. */
 double math_expr_eval(const MathExpr *e, const double *vals);
+
+/* 1 if e is one decimal literal ("0.25", "-1.5", "12.5%"): Math-Verify
+ * compares such a Float rounded to 6 decimals. */
+int math_expr_decimal(const MathExpr *e);
 
 /* 1 if |a - b| <= tol * max(|a|, |b|) + 1e-12, or both are the same infinity. */
 int math_close(double a, double b, double tol);

@@ -1,12 +1,15 @@
 /*
- * math_grade.c: final-answer extraction, normalisation and equivalence
- * rules of the math grader (see math_grade.h; rules listed in docs/rewards.md).
- * Not for: expression syntax (math_expr.c) or scores and config (math_accuracy.c).
+ * math_grade.c: the equivalence rules of the math grader (see math_grade.h)
+ * and the order in which they apply: multiple choice, relations (handed to
+ * math_relation.c), matrices (math_matrix.c), lists, tuples, intervals and
+ * sets, words, numbers and expressions; the explanation of the verdict.
+ * Not for: the normal form (math_norm.c) or finding answers (math_extract.c).
  */
 #include "math_grade.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,608 +17,96 @@
 #include "common/common.h"
 #include "common/strbuf.h"
 #include "math_expr.h"
+#include "math_rules.h"
 #include "reward_text.h"
 
-/* ---- building strings (StrBuf) ---- */
+#define MAX_DEPTH 12
+#define BUDGET 4000 /* rule applications per comparison */
 
-static void sb_putc(StrBuf *b, char c) { strbuf_add(b, &c, 1); }
-static char *sb_done(StrBuf *b) { return b->p ? b->p : xstrdup(""); }
-
-static int starts(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
-
-/* ---- extraction ---- */
-
-static const char *const source_names[MATH_SRC_COUNT] = {"boxed", "answer_tag", "answer_is", "gsm8k", "last_number"};
-
-const char *math_source_name(MathSource s) { return (unsigned)s < MATH_SRC_COUNT ? source_names[s] : "?"; }
-
-int math_source_from_name(const char *name) {
-    for (int i = 0; i < MATH_SRC_COUNT; i++)
-        if (!strcmp(name, source_names[i])) return i;
-    return -1;
+void mctx_why(MathCtx *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->why, sizeof(c->why), fmt, ap);
+    va_end(ap);
 }
 
-/* Position just after the brace group opened at s[0] == '{' (escaped
- * braces "\{" "\}" do not count), or NULL if it is not closed. */
-static const char *brace_end(const char *s) {
-    int depth = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '\\' && (p[1] == '{' || p[1] == '}')) {
-            p++;
-            continue;
-        }
-        if (*p == '{') depth++;
-        if (*p == '}' && --depth == 0) return p + 1;
-    }
-    return NULL;
-}
+/* ---- lists ---- */
 
-/* The later of two positions in one string, either of which may be NULL. */
-static const char *later(const char *a, const char *b) {
-    if (!a) return b;
-    if (!b) return a;
-    return a > b ? a : b;
-}
-
-static char *extract_boxed(const char *text) {
-    const char *a = rtext_rfind(text, "\\boxed"), *b = rtext_rfind(text, "\\fbox");
-    const char *at = later(a, b);
-    if (!at) return NULL;
-    const char *p = at + (at == a ? 6 : 5);
-    while (*p == ' ') p++;
-    if (*p == '{') {
-        const char *e = brace_end(p);
-        if (!e || e - p <= 2) return NULL;
-        return rtext_ndup(p + 1, (size_t)(e - p - 2));
-    }
-    if (at[at == a ? 6 : 5] != ' ') return NULL; /* "\boxedx" is not a box */
-    const char *e = p;
-    while (*e && !isspace((unsigned char)*e) && *e != '$') e++;
-    return e > p ? rtext_ndup(p, (size_t)(e - p)) : NULL;
-}
-
-static char *nonempty(char *s) {
-    if (!s) return NULL;
-    char *t = rtext_trim_dup(s);
-    free(s);
-    if (!t[0]) {
-        free(t);
-        return NULL;
-    }
-    return t;
-}
-
-static char *extract_answer_tag(const char *text) {
-    char *in = rtext_last_tag(text, "answer");
-    if (!in) return NULL;
-    char *box = extract_boxed(in);
-    if (box) {
-        free(in);
-        return nonempty(box);
-    }
-    return nonempty(in);
-}
-
-/* Text from p to the end of its sentence: a newline, or a '.' followed by
- * whitespace or the end, outside $...$. */
-static char *sentence(const char *p) {
-    while (*p == ' ' || *p == ':' || *p == '\t') p++;
-    const char *e = p;
-    int in_math = 0;
-    for (; *e && *e != '\n'; e++) {
-        if (*e == '$') in_math = !in_math;
-        if (*e == '.' && !in_math && (e[1] == '\0' || isspace((unsigned char)e[1]))) break;
-    }
-    return nonempty(rtext_ndup(p, (size_t)(e - p)));
-}
-
-static char *extract_answer_is(const char *text) {
-    const char *a = rtext_rfind_nocase(text, "answer is"), *b = rtext_rfind_nocase(text, "answer:");
-    const char *at = later(a, b);
-    if (!at) return NULL;
-    const char *p = at + (at == a ? 9 : 7);
-    char *s = sentence(p);
-    if (!s) return NULL;
-    char *box = extract_boxed(s);
-    if (box) {
-        free(s);
-        return nonempty(box);
-    }
-    return s;
-}
-
-static char *extract_gsm8k(const char *text) {
-    const char *at = rtext_rfind(text, "####");
-    if (!at) return NULL;
-    const char *p = at + 4, *e = p;
-    while (*e && *e != '\n') e++;
-    return nonempty(rtext_ndup(p, (size_t)(e - p)));
-}
-
-static char *extract_last_number(const char *text) {
-    const char *best = NULL, *best_end = NULL;
-    for (const char *p = text; *p; p++) {
-        if (!isdigit((unsigned char)*p) || (p > text && (isdigit((unsigned char)p[-1]) || p[-1] == '.'))) continue;
-        const char *b = p, *e = p;
-        if (b > text && b[-1] == '-') b--;
-        while (isdigit((unsigned char)*e) || (*e == ',' && isdigit((unsigned char)e[1])) ||
-               (*e == '.' && isdigit((unsigned char)e[1])))
-            e++;
-        best = b;
-        best_end = e;
-        p = e - 1;
-    }
-    return best ? rtext_ndup(best, (size_t)(best_end - best)) : NULL;
-}
-
-char *math_extract(const char *text, const MathSource *order, size_t n, MathSource *used) {
-    for (size_t i = 0; i < n; i++) {
-        char *s = NULL;
-        switch (order[i]) {
-        case MATH_SRC_BOXED: s = nonempty(extract_boxed(text)); break;
-        case MATH_SRC_ANSWER_TAG: s = extract_answer_tag(text); break;
-        case MATH_SRC_ANSWER_IS: s = extract_answer_is(text); break;
-        case MATH_SRC_GSM8K: s = extract_gsm8k(text); break;
-        case MATH_SRC_LAST_NUMBER: s = extract_last_number(text); break;
-        default: break;
-        }
-        if (s) {
-            if (used) *used = order[i];
-            return s;
-        }
-    }
-    return NULL;
-}
-
-char *math_truth(const char *truth) {
-    char *s = nonempty(extract_boxed(truth));
-    if (s) return s;
-    s = extract_gsm8k(truth);
-    if (s) return s;
-    return xstrdup(truth);
-}
-
-/* ---- normalisation ---- */
-
-static const struct {
-    const char *from, *to;
-} unicode_map[] = {
-    {"\xe2\x88\x92", "-"},        /* U+2212 minus sign */
-    {"\xe2\x80\x93", "-"},        /* U+2013 en dash */
-    {"\xc3\x97", "*"},            /* U+00D7 multiplication sign */
-    {"\xc3\xb7", "/"},            /* U+00F7 division sign */
-    {"\xc2\xb7", "*"},            /* U+00B7 middle dot */
-    {"\xe2\x8b\x85", "*"},        /* U+22C5 dot operator */
-    {"\xcf\x80", "\\pi "},        /* U+03C0 pi */
-    {"\xe2\x88\x9a", "\\sqrt"},   /* U+221A square root */
-    {"\xe2\x88\x9e", "\\infty "}, /* U+221E infinity */
-    {"\xc2\xb0", ""},             /* U+00B0 degree sign */
-    {"\xe2\x88\xaa", "\\cup "},   /* U+222A union */
-    {"\xe2\x89\xa4", "\\le "},    /* U+2264 */
-    {"\xe2\x89\xa5", "\\ge "},    /* U+2265 */
-    {"\xe2\x89\xa0", "\\ne "},    /* U+2260 */
-    {"\xc2\xb1", "\\pm "},        /* U+00B1 plus-minus */
-    {"\xc2\xa0", " "},            /* U+00A0 no-break space */
-    {"\xe2\x80\x89", " "},        /* U+2009 thin space */
-    {"\xe2\x80\xaf", " "},        /* U+202F narrow no-break space */
-};
-
-/* Commands removed outright (only when not followed by a letter). */
-static const char *const drop_cmds[] = {
-    "left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big", "displaystyle", "textstyle",
-    "quad", "qquad", "circ", "degree", "limits", "mathstrut",
-};
-
-/* Commands whose braced argument is text: units dropped, words kept. */
-static const char *const text_cmds[] = {"text", "textbf", "textit", "textrm", "mbox", "mathrm", "mathbf",
-                                        "mathit", "mathsf", "operatorname", "boxed", "fbox"};
-
-/* Units stripped after a number ("5 cm", "12cm^2", "30 mph", "7 dollars"). */
-static const char *const units[] = {
-    "mm", "cm", "km", "m", "kg", "mg", "g", "lb", "lbs", "oz", "ft", "in", "yd", "mi", "mph", "kph",
-    "ml", "mL", "L", "l", "s", "sec", "secs", "min", "mins", "h", "hr", "hrs", "am", "pm", "AM", "PM",
-};
-
-/* Words that are mathematics, never units. */
-static const char *const math_words[] = {
-    "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-    "exp", "ln", "log", "sqrt", "pi", "abs", "or", "and", "infty", "i", "e",
-};
-
-static int in_list(const char *w, size_t n, const char *const *list, size_t k) {
-    for (size_t i = 0; i < k; i++)
-        if (strlen(list[i]) == n && !strncmp(w, list[i], n)) return 1;
-    return 0;
-}
-#define IN_LIST(w, n, list) in_list((w), (n), (list), sizeof(list) / sizeof((list)[0]))
-
-static int only_words(const char *s, size_t n) {
-    int letters = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalpha(c)) letters++;
-        else if (c != ' ' && c != '/' && c != '^' && !isdigit(c) && c != '.') return 0;
-    }
-    return letters > 0;
-}
-
-static char *replace_unicode(const char *s) {
-    StrBuf b = {0};
-    for (const char *p = s; *p;) {
-        int done = 0;
-        if ((unsigned char)*p >= 0x80) {
-            for (size_t i = 0; i < sizeof(unicode_map) / sizeof(unicode_map[0]) && !done; i++) {
-                size_t n = strlen(unicode_map[i].from);
-                if (!strncmp(p, unicode_map[i].from, n)) {
-                    strbuf_cat(&b, unicode_map[i].to);
-                    p += n;
-                    done = 1;
-                }
-            }
-        }
-        if (done) continue;
-        sb_putc(&b, (*p == '\t' || *p == '\n' || *p == '\r' || *p == '~') ? ' ' : *p);
-        p++;
-    }
-    return sb_done(&b);
-}
-
-/* Does s without its \text-like groups contain a digit? */
-static int digits_outside_text(const char *s) {
-    for (const char *p = s; *p; p++) {
-        if (*p == '\\') {
-            const char *q = p + 1;
-            while (isalpha((unsigned char)*q)) q++;
-            if (IN_LIST(p + 1, (size_t)(q - p - 1), text_cmds) && *q == '{') {
-                const char *e = brace_end(q);
-                if (e) {
-                    p = e - 1;
-                    continue;
-                }
-            }
-            p = q - 1;
-            continue;
-        }
-        if (isdigit((unsigned char)*p)) return 1;
-    }
-    return 0;
-}
-
-/* One pass over LaTeX commands: drops spacing and sizing commands, unwraps
- * \text{} (or drops it when it holds units next to a number), maps
- * \lvert \rvert \vert \mid to '|', "{,}" to ",", "\%" to "%", drops '$'. */
-static char *clean_latex(const char *s) {
-    int has_digits = digits_outside_text(s);
-    StrBuf b = {0};
-    for (const char *p = s; *p;) {
-        if (starts(p, "{,}")) {
-            sb_putc(&b, ',');
-            p += 3;
-            continue;
-        }
-        if (*p == '$') {
-            p++;
-            continue;
-        }
-        if (*p != '\\') {
-            sb_putc(&b, *p++);
-            continue;
-        }
-        const char *q = p + 1;
-        while (isalpha((unsigned char)*q)) q++;
-        size_t n = (size_t)(q - p - 1);
-        if (n == 0) {
-            char c = p[1];
-            if (c == ',' || c == ';' || c == ':' || c == '!' || c == ' ') {
-                sb_putc(&b, ' ');
-                p += 2;
-            } else if (c == '%') {
-                sb_putc(&b, '%');
-                p += 2;
-            } else if (c == '$') {
-                p += 2;
-            } else if (c == '(' || c == ')' || c == '[' || c == ']') {
-                sb_putc(&b, ' '); /* \( \) \[ \] math delimiters */
-                p += 2;
-            } else if (c == '|') {
-                sb_putc(&b, '|');
-                p += 2;
-            } else if (c) {
-                strbuf_add(&b, p, 2);
-                p += 2;
-            } else {
-                p++;
-            }
-            continue;
-        }
-        if (IN_LIST(p + 1, n, drop_cmds)) {
-            int delim = in_list(p + 1, n, (const char *const[]){"left", "right"}, 2);
-            p = q;
-            if (delim && *p == '.') p++; /* "\left." is an empty delimiter */
-            continue;
-        }
-        if (in_list(p + 1, n, (const char *const[]){"lvert", "rvert", "vert", "mid"}, 4)) {
-            sb_putc(&b, '|');
-            p = q;
-            continue;
-        }
-        if (in_list(p + 1, n, (const char *const[]){"lbrace", "rbrace"}, 2)) {
-            strbuf_cat(&b, p[1] == 'l' ? "\\{" : "\\}");
-            p = q;
-            continue;
-        }
-        if (in_list(p + 1, n, (const char *const[]){"leq", "leqslant"}, 2)) {
-            strbuf_cat(&b, "\\le ");
-            p = q;
-            continue;
-        }
-        if (in_list(p + 1, n, (const char *const[]){"geq", "geqslant"}, 2)) {
-            strbuf_cat(&b, "\\ge ");
-            p = q;
-            continue;
-        }
-        if (in_list(p + 1, n, (const char *const[]){"neq"}, 1)) {
-            strbuf_cat(&b, "\\ne ");
-            p = q;
-            continue;
-        }
-        if (IN_LIST(p + 1, n, text_cmds)) {
-            const char *arg = q;
-            while (*arg == ' ') arg++;
-            const char *e = *arg == '{' ? brace_end(arg) : NULL;
-            if (!e) {
-                p = q;
-                continue;
-            }
-            const char *cb = arg + 1, *ce = e - 1;
-            rtext_trim(&cb, &ce);
-            size_t len = (size_t)(ce - cb);
-            /* plain-text commands may hold units; \textbf, \boxed and friends are unwrapped */
-            int is_text = in_list(p + 1, n, (const char *const[]){"text", "textrm", "mbox", "mathrm"}, 4);
-            if ((len == 2 && !strncmp(cb, "or", 2)) || (len == 3 && !strncmp(cb, "and", 3))) {
-                strbuf_cat(&b, len == 2 ? " or " : " and ");
-            } else if (is_text && has_digits && only_words(cb, len) &&
-                       !(len == 1 && (cb[0] == 'e' || cb[0] == 'i'))) {
-                sb_putc(&b, ' '); /* units or a remark next to a number, with its power: "\text{cm}^2" */
-                if (e[0] == '^' && isdigit((unsigned char)e[1])) e += 2;
-                else if (e[0] == '^' && e[1] == '{' && isdigit((unsigned char)e[2]) && e[3] == '}') e += 4;
-            } else {
-                char *inner = rtext_ndup(cb, len);
-                char *clean = clean_latex(inner);
-                strbuf_cat(&b, clean);
-                free(clean);
-                free(inner);
-            }
-            p = e;
-            continue;
-        }
-        if (in_list(p + 1, n, (const char *const[]){"dfrac", "tfrac", "cfrac"}, 3)) {
-            strbuf_cat(&b, "\\frac");
-            p = q;
-            continue;
-        }
-        strbuf_add(&b, p, (size_t)(q - p));
-        p = q;
-    }
-    return sb_done(&b);
-}
-
-/* Removes "^\circ" leftovers ("^{}" or a trailing '^') and "**" bold. */
-static char *drop_marks(const char *s) {
-    StrBuf b = {0};
-    for (const char *p = s; *p;) {
-        if (starts(p, "^{}")) {
-            p += 3;
-            continue;
-        }
-        if (starts(p, "**")) {
-            p += 2;
-            continue;
-        }
-        if (*p == '^') {
-            const char *q = p + 1;
-            while (*q == ' ') q++;
-            if (!*q) break;
-        }
-        sb_putc(&b, *p++);
-    }
-    return sb_done(&b);
-}
-
-/* Collapses runs of spaces and trims. */
-static char *squeeze(const char *s) {
-    StrBuf b = {0};
-    int space = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == ' ') {
-            space = 1;
-            continue;
-        }
-        if (space && b.n) sb_putc(&b, ' ');
-        space = 0;
-        sb_putc(&b, *p);
-    }
-    return sb_done(&b);
-}
-
-/* Strips a trailing unit word: "5 cm", "12cm^2", "3 square feet", "20 m/s".
- * A word is stripped only after a digit-bearing remainder, and only if it is
- * a known unit or (for words of two letters or more) follows a space. */
-static int strip_unit(char *s) {
-    size_t n = strlen(s);
-    size_t e = n;
-    if (e >= 2 && s[e - 2] == '^' && isdigit((unsigned char)s[e - 1])) e -= 2;
-    else if (e >= 4 && s[e - 4] == '^' && s[e - 3] == '{' && isdigit((unsigned char)s[e - 2]) && s[e - 1] == '}')
-        e -= 4;
-    size_t w = e;
-    for (;;) {
-        size_t b = w;
-        while (b > 0 && isalpha((unsigned char)s[b - 1])) b--;
-        if (b == w) return 0;
-        if (b > 0 && s[b - 1] == '\\') return 0; /* a command */
-        size_t len = w - b;
-        if (IN_LIST(s + b, len, math_words)) return 0;
-        if (b > 0 && s[b - 1] == '/') {
-            w = b - 1; /* "m/s": keep going left */
-            continue;
-        }
-        int after_space = b > 0 && s[b - 1] == ' ';
-        int after_digit = b > 0 && isdigit((unsigned char)s[b - 1]);
-        int known = IN_LIST(s + b, len, units);
-        if (!((after_space && (len >= 2 || known)) || (after_digit && known))) return 0;
-        int digit = 0;
-        for (size_t i = 0; i < b; i++) digit |= isdigit((unsigned char)s[i]) != 0;
-        if (!digit) return 0;
-        size_t cut = b;
-        while (cut > 0 && s[cut - 1] == ' ') cut--;
-        if (cut == 0 || strchr("+-*/^=(,", s[cut - 1])) return 0;
-        s[cut] = '\0';
-        return 1;
-    }
-}
-
-static int all_digits(const char *b, const char *e) {
-    if (b == e) return 0;
-    for (const char *p = b; p < e; p++)
-        if (!isdigit((unsigned char)*p)) return 0;
-    return 1;
-}
-
-/* "1,234,567.5" -> "1234567.5" and "1 234" -> "1234" for a whole-string
- * number; "3 1/2" -> "3\frac{1}{2}" (a mixed number). */
-static char *fix_number(const char *s) {
-    const char *p = s;
-    if (*p == '-') p++;
-    /* digit groups */
-    for (char sep = ','; sep; sep = sep == ',' ? ' ' : 0) {
-        const char *q = p, *g = q;
-        while (isdigit((unsigned char)*q)) q++;
-        size_t lead = (size_t)(q - g);
-        int groups = 0;
-        while (lead >= 1 && lead <= 3 && *q == sep && all_digits(q + 1, q + 4) && !isdigit((unsigned char)q[4])) {
-            q += 4;
-            groups++;
-        }
-        if (groups && *q == '.' && isdigit((unsigned char)q[1])) {
-            q++;
-            while (isdigit((unsigned char)*q)) q++;
-        }
-        if (groups && !*q) {
-            StrBuf b = {0};
-            for (const char *c = s; *c; c++)
-                if (*c != sep) sb_putc(&b, *c);
-            return sb_done(&b);
-        }
-    }
-    /* mixed number "3 1/2" */
-    const char *a = p;
-    while (isdigit((unsigned char)*a)) a++;
-    if (a > p && *a == ' ') {
-        const char *n1 = a + 1, *n2 = n1;
-        while (isdigit((unsigned char)*n2)) n2++;
-        if (n2 > n1 && *n2 == '/') {
-            const char *d1 = n2 + 1, *d2 = d1;
-            while (isdigit((unsigned char)*d2)) d2++;
-            if (d2 > d1 && !*d2) {
-                StrBuf b = {0};
-                strbuf_add(&b, s, (size_t)(a - s));
-                strbuf_cat(&b, "\\frac{");
-                strbuf_add(&b, n1, (size_t)(n2 - n1));
-                strbuf_cat(&b, "}{");
-                strbuf_add(&b, d1, (size_t)(d2 - d1));
-                strbuf_cat(&b, "}");
-                return sb_done(&b);
-            }
-        }
-    }
-    return xstrdup(s);
-}
-
-/* Removes wrappers around the whole string: spaces, a trailing '.', a
- * leading "=", and a lone "\boxed{...}" handled by clean_latex. */
-static void strip_outer(char *s) {
-    for (int changed = 1; changed;) {
-        changed = 0;
-        size_t n = strlen(s);
-        while (n && s[n - 1] == ' ') s[--n] = '\0';
-        size_t lead = 0;
-        while (s[lead] == ' ') lead++;
-        if (lead) {
-            memmove(s, s + lead, n - lead + 1);
-            n -= lead;
-        }
-        if (n && s[n - 1] == '.' && !(n >= 2 && s[n - 2] == '.')) {
-            s[--n] = '\0';
-            changed = 1;
-        }
-        if (n && (s[0] == '=' || s[0] == ':')) {
-            memmove(s, s + 1, n);
-            n--;
-            changed = 1;
-        }
-    }
-}
-
-char *math_normalize(const char *in) {
-    char *a = replace_unicode(in);
-    char *b = clean_latex(a);
-    free(a);
-    a = drop_marks(b);
-    free(b);
-    b = squeeze(a);
-    free(a);
-    strip_outer(b);
-    while (strip_unit(b)) strip_outer(b);
-    a = fix_number(b);
-    free(b);
-    b = squeeze(a);
-    free(a);
-    return b;
-}
-
-/* ---- structure: lists, brackets, equations ---- */
-
-#define MAX_PARTS 32
-
-typedef struct {
-    char *part[MAX_PARTS];
-    int n;
-} Parts;
-
-static void parts_free(Parts *p) {
+void parts_free(Parts *p) {
     for (int i = 0; i < p->n; i++) free(p->part[i]);
     p->n = 0;
 }
 
-static int is_open(const char *p) { return *p == '(' || *p == '[' || *p == '{' || starts(p, "\\{"); }
-static int is_close(const char *p) { return *p == ')' || *p == ']' || *p == '}' || starts(p, "\\}"); }
+int math_is_open(const char *p) { return *p == '(' || *p == '[' || *p == '{' || rtext_starts(p, "\\{"); }
+int math_is_close(const char *p) { return *p == ')' || *p == ']' || *p == '}' || rtext_starts(p, "\\}"); }
 
-/* Splits s at top-level separators: ",", ";", " or ", " and ", "\cup".
- * Returns the number of parts (0 if there are too many or a part is empty). */
-static int split_top(const char *s, Parts *out) {
+size_t math_bracket(const char *p, int *depth) {
+    if (math_is_open(p)) (*depth)++;
+    else if (math_is_close(p)) (*depth)--;
+    return p[0] == '\\' && (p[1] == '{' || p[1] == '}') ? 2 : 1;
+}
+
+/* Length of a word separator at p: " or ", " and ", and after a comma the
+ * Oxford ", and " / ", or " (the comma included); 0 if none. */
+static size_t word_separator(const char *p) {
+    const char *q = p;
+    if (*q == ',') {
+        q++;
+        while (*q == ' ') q++;
+        if ((rtext_starts(q, "and") && !isalpha((unsigned char)q[3])) ||
+            (rtext_starts(q, "or") && !isalpha((unsigned char)q[2])))
+            return (size_t)(q - p) + (q[0] == 'a' ? 3 : 2);
+        return 1;
+    }
+    if (rtext_starts(p, " or ")) return 4;
+    if (rtext_starts(p, " and ")) return 5;
+    return 0;
+}
+
+/* One "\pm" (or "\mp") in a part becomes two parts. */
+static void expand_pm(Parts *p) {
+    Parts out = {0};
+    for (int i = 0; i < p->n; i++) {
+        char *s = p->part[i];
+        const char *pm = strstr(s, "\\pm");
+        if (!pm) pm = strstr(s, "\\mp");
+        if (!pm || strstr(pm + 3, "\\pm") || strstr(pm + 3, "\\mp") || out.n + 2 > MATH_MAX_PARTS) {
+            if (out.n < MATH_MAX_PARTS) out.part[out.n++] = s;
+            else free(s);
+            continue;
+        }
+        for (int sign = 0; sign < 2; sign++) {
+            StrBuf b = {0};
+            strbuf_add(&b, s, (size_t)(pm - s));
+            strbuf_cat(&b, sign ? "-" : "+");
+            strbuf_cat(&b, pm + 3);
+            out.part[out.n++] = b.p;
+        }
+        free(s);
+    }
+    *p = out;
+}
+
+int split_top(const char *s, Parts *out) {
     out->n = 0;
     int depth = 0;
     const char *start = s;
     for (const char *p = s;; p++) {
         size_t skip = 0;
         if (*p) {
-            if (starts(p, "\\{") || starts(p, "\\}")) {
-                depth += p[1] == '{' ? 1 : -1;
-                p++;
+            size_t b = math_bracket(p, &depth);
+            if (b == 2 || depth != 0) {
+                p += b - 1;
                 continue;
             }
-            if (is_open(p)) depth++;
-            else if (is_close(p)) depth--;
-            if (depth != 0) continue;
-            if (*p == ',' || *p == ';') skip = 1;
-            else if (starts(p, " or ")) skip = 4;
-            else if (starts(p, " and ")) skip = 5;
-            else if (starts(p, "\\cup") && !isalpha((unsigned char)p[4])) skip = 4;
+            if (*p == ';') skip = 1;
+            else if (*p == ',' || *p == ' ') skip = word_separator(p);
+            else if (rtext_starts(p, "\\cup") && !isalpha((unsigned char)p[4])) skip = 4;
             if (!skip) continue;
         }
         const char *b = start, *e = p;
         rtext_trim(&b, &e);
-        if (b == e || out->n == MAX_PARTS) {
+        if (b == e || out->n == MATH_MAX_PARTS) {
             parts_free(out);
             return 0;
         }
@@ -624,26 +115,36 @@ static int split_top(const char *s, Parts *out) {
         start = p + skip;
         p += skip - 1;
     }
+    expand_pm(out);
     return out->n;
 }
 
-/* If s is one bracketed group "(...)", "[...)", "\{...\}", returns 1 and the
- * opening/closing kinds ('(' '[' '{' and ')' ']' '}') and the inner text. */
+/* ---- brackets: tuples, intervals, sets ---- */
+
+typedef enum { BK_NONE, BK_GROUP, BK_TUPLE, BK_OPEN_INTERVAL, BK_INTERVAL, BK_SET } BracketKind;
+
+typedef struct {
+    BracketKind kind;
+    char open, close; /* '(' '[' '{' and ')' ']' '}' */
+    Parts items;
+} Bracket;
+
+/* If s is one bracketed group "(...)", "[...)", "\{...\}", "{...}", returns
+ * 1 with the bracket kinds and the inner text (xmalloc'd). */
 static int bracketed(const char *s, char *open, char *close, char **inner) {
     size_t n = strlen(s);
-    if (n < 2 || !is_open(s)) return 0;
-    size_t ol = starts(s, "\\{") ? 2 : 1;
-    size_t cl = (n >= 2 && starts(s + n - 2, "\\}")) ? 2 : 1;
-    if (!is_close(s + n - cl)) return 0;
-    if (n < ol + cl) return 0;
+    if (n < 2 || !math_is_open(s)) return 0;
+    size_t ol = rtext_starts(s, "\\{") ? 2 : 1;
+    size_t cl = (n >= 2 && rtext_starts(s + n - 2, "\\}")) ? 2 : 1;
+    if (!math_is_close(s + n - cl) || n < ol + cl) return 0;
     int depth = 0;
     for (size_t i = 0; i < n; i++) {
-        if (starts(s + i, "\\{") || starts(s + i, "\\}")) {
+        if (rtext_starts(s + i, "\\{") || rtext_starts(s + i, "\\}")) {
             depth += s[i + 1] == '{' ? 1 : -1;
             i++;
-        } else if (is_open(s + i)) {
+        } else if (math_is_open(s + i)) {
             depth++;
-        } else if (is_close(s + i)) {
+        } else if (math_is_close(s + i)) {
             depth--;
         }
         if (depth == 0 && i + 1 < n) return 0; /* closes before the end */
@@ -655,86 +156,46 @@ static int bracketed(const char *s, char *open, char *close, char **inner) {
     return 1;
 }
 
-/* Finds a single top-level relation ("=", "<", ">", "\le", "\ge", "\ne",
- * "\in"). Returns its kind ('=' '<' '>' 'l' 'g' 'n' 'i'; 0 for none, -1 for
- * several) with the two sides copied into *lhs and *rhs. */
-static int relation(const char *s, char **lhs, char **rhs) {
-    int depth = 0, kind = 0;
-    const char *at = NULL, *after = NULL;
-    for (const char *p = s; *p; p++) {
-        if (is_open(p)) depth++;
-        else if (is_close(p)) depth--;
-        if (depth) continue;
-        int k = 0;
-        size_t len = 1;
-        if (*p == '=' || *p == '<' || *p == '>') {
-            k = *p;
-            if (p[1] == '=') {
-                k = *p == '<' ? 'l' : (*p == '>' ? 'g' : '=');
-                len = 2;
-            }
-        } else if (starts(p, "\\le") && !isalpha((unsigned char)p[3])) {
-            k = 'l';
-            len = 3;
-        } else if (starts(p, "\\ge") && !isalpha((unsigned char)p[3])) {
-            k = 'g';
-            len = 3;
-        } else if (starts(p, "\\ne") && !isalpha((unsigned char)p[3])) {
-            k = 'n';
-            len = 3;
-        } else if (starts(p, "\\in") && !isalpha((unsigned char)p[3])) {
-            k = 'i';
-            len = 3;
-        } else if (starts(p, "\\lt") && !isalpha((unsigned char)p[3])) {
-            k = '<';
-            len = 3;
-        } else if (starts(p, "\\gt") && !isalpha((unsigned char)p[3])) {
-            k = '>';
-            len = 3;
-        }
-        if (!k) continue;
-        if (kind) return -1;
-        kind = k;
-        at = p;
-        after = p + len;
-        p += len - 1;
-    }
-    if (!kind) return 0;
-    const char *b = s, *e = at;
-    rtext_trim(&b, &e);
-    *lhs = rtext_ndup(b, (size_t)(e - b));
-    b = after;
-    e = after + strlen(after);
-    rtext_trim(&b, &e);
-    *rhs = rtext_ndup(b, (size_t)(e - b));
-    return kind;
+/* The constant value of s, or NAN when it has variables or does not parse. */
+static double constant_of(const char *s) {
+    MathExpr e = {0};
+    double v = NAN;
+    if (math_expr_parse(&e, s) == 0 && e.n_vars == 0) v = math_expr_eval(&e, NULL);
+    math_expr_free(&e);
+    return v;
 }
 
-/* A variable name: "x", "y_1", "a_{12}", "\theta", or "f(x)". */
-static int is_variable(const char *s) {
-    const char *p = s;
-    if (*p == '\\') {
-        p++;
-        while (isalpha((unsigned char)*p)) p++;
-        if (p - s < 3) return 0;
-    } else if (isalpha((unsigned char)*p)) {
-        p++;
+/* Reads s as a bracket and decides, as Math-Verify does, what it is: "(a, b)"
+ * is an open interval when a < b (or either is not a constant) and a tuple
+ * otherwise; "[a, b]" likewise a closed interval or a tuple; "[a, b)" is an
+ * interval; three or more items make a tuple; braces make a set; one item in
+ * parentheses is just a group. */
+static void bracket_read(const char *s, Bracket *b) {
+    memset(b, 0, sizeof(*b));
+    char *inner = NULL;
+    if (!bracketed(s, &b->open, &b->close, &inner)) return;
+    int n = split_top(inner, &b->items);
+    free(inner);
+    if (n == 0) return;
+    if (b->open == '{') {
+        b->kind = BK_SET;
+    } else if (n == 1) {
+        b->kind = BK_GROUP;
+    } else if (n == 2 && b->open != b->close - 1 && b->open != b->close - 2) {
+        b->kind = BK_INTERVAL; /* "[a, b)" or "(a, b]": '(' + 1 == ')', '[' + 2 == ']' */
+    } else if (n == 2) {
+        double lo = constant_of(b->items.part[0]), hi = constant_of(b->items.part[1]);
+        int open = b->open == '(';
+        int ordered = isnan(lo) || isnan(hi) || (open ? lo < hi : lo <= hi);
+        b->kind = ordered ? (open ? BK_OPEN_INTERVAL : BK_INTERVAL) : BK_TUPLE;
     } else {
-        return 0;
+        b->kind = BK_TUPLE;
     }
-    if (*p == '_') {
-        p++;
-        if (*p == '{') {
-            p++;
-            while (isalnum((unsigned char)*p)) p++;
-            if (*p++ != '}') return 0;
-        } else {
-            while (isalnum((unsigned char)*p)) p++;
-        }
-    }
-    if (*p == '(' && isalpha((unsigned char)p[1]) && p[2] == ')') p += 3; /* f(x) */
-    return *p == '\0';
 }
+
+static void bracket_free(Bracket *b) { parts_free(&b->items); }
+
+/* ---- values ---- */
 
 static void no_spaces(char *s) {
     char *w = s;
@@ -753,8 +214,15 @@ static int same_text(const char *a, const char *b) {
     return eq;
 }
 
+/* Words that are mathematics (never a word answer). */
+static const char *const math_words[] = {
+    "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "exp", "ln", "log", "sqrt", "pi", "abs", "or", "and", "infty", "i", "e",
+};
+
 /* A word answer ("Monday", "no solution"): letters and spaces only, and at
- * least one word of two letters that is not mathematics. */
+ * least one word of three letters that is not mathematics ("ab" is a
+ * product of symbols). */
 static int is_word_answer(const char *s) {
     int long_word = 0;
     for (const char *p = s; *p;) {
@@ -765,214 +233,377 @@ static int is_word_answer(const char *s) {
         if (!isalpha((unsigned char)*p)) return 0;
         const char *q = p;
         while (isalpha((unsigned char)*q)) q++;
-        if (q - p >= 2 && !IN_LIST(p, (size_t)(q - p), math_words)) long_word = 1;
+        if (q - p >= 3 && !RTEXT_IN_LIST(p, (size_t)(q - p), math_words)) long_word = 1;
         p = q;
     }
     return long_word;
 }
 
-/* Answer a against truth b as expressions. An integer-valued constant truth
- * must be hit to within 1e-9 relative and less than 1/2 absolute, so
- * 1000001 is not 1000000 under any tolerance. */
-static int expr_equal_text(const char *a, const char *b, double tol) {
-    MathExpr ea = {0}, eb = {0};
-    int ok = 0;
-    if (math_expr_parse(&ea, a) == 0 && math_expr_parse(&eb, b) == 0) {
-        double vb = eb.n_vars == 0 ? math_expr_eval(&eb, NULL) : NAN;
-        if (ea.n_vars == 0 && isfinite(vb) && vb == round(vb)) {
-            double va = math_expr_eval(&ea, NULL);
-            ok = isfinite(va) && fabs(va - vb) < 0.5 && math_close(va, vb, tol < 1e-9 ? tol : 1e-9);
+/* A double rounded to 6 decimals, as Math-Verify rounds a Float
+ * (float_rounding = 6); beyond 1e9 the rounding is below double precision. */
+static int same_rounded(double a, double b) {
+    if (fabs(a) >= 1e9 || fabs(b) >= 1e9) return math_close(a, b, 1e-12);
+    return round(a * 1e6) == round(b * 1e6);
+}
+
+/* Answer p against gold g as numbers or expressions; -1 when either does
+ * not parse. Constants: when either side is one decimal number ("0.333",
+ * "16386.20") both are rounded to 6 decimals (Math-Verify's Float rule);
+ * otherwise they must agree to 1e-12 relative (exact up to double rounding;
+ * integers below 2^53 exactly). tol > 0 (the config's tolerance) also
+ * accepts values within tol relative, but never an integer gold missed by
+ * 1/2 or more. Expressions with variables agree at random points to
+ * max(tol, 1e-9). */
+static int expr_equal_text(const char *g, const char *p, double tol) {
+    MathExpr eg = {0}, ep = {0};
+    int ok = -1;
+    if (math_expr_parse(&eg, g) == 0 && math_expr_parse(&ep, p) == 0) {
+        if (eg.n_vars == 0 && ep.n_vars == 0) {
+            double vg = math_expr_eval(&eg, NULL), vp = math_expr_eval(&ep, NULL);
+            int integers = vg == round(vg) && vp == round(vp) && fabs(vg) < 9e15 && fabs(vp) < 9e15;
+            if (!isfinite(vg) || !isfinite(vp)) ok = !isnan(vg) && vg == vp;
+            else if (math_expr_decimal(&eg) || math_expr_decimal(&ep)) ok = same_rounded(vg, vp);
+            else ok = integers ? vg == vp : math_close(vg, vp, 1e-12);
+            if (!ok && tol > 0 && isfinite(vg) && !(vg == round(vg) && fabs(vp - vg) >= 0.5))
+                ok = math_close(vg, vp, tol);
         } else {
-            ok = math_expr_equal(&ea, &eb, tol);
+            ok = math_expr_equal(&eg, &ep, tol > 1e-9 ? tol : 1e-9);
         }
     }
-    math_expr_free(&ea);
-    math_expr_free(&eb);
+    math_expr_free(&eg);
+    math_expr_free(&ep);
     return ok;
 }
 
-static int eq_list(const Parts *a, const Parts *t, int ordered, double tol, int depth);
-static int eq_item(const char *a, const char *t, double tol, int depth);
-
-/* Two values: expressions, with the percent rule ("50%" equals 50 and 0.5). */
-static int eq_value(const char *a, const char *t, double tol) {
-    if (expr_equal_text(a, t, tol)) return 1;
-    if (!strchr(a, '%') && !strchr(t, '%')) return 0;
-    char *x = xstrdup(a), *y = xstrdup(t);
-    char *w = x;
+/* s without '%' signs (and a "\" left before one), xmalloc'd. */
+static char *without_percent(const char *s) {
+    char *x = xstrdup(s), *w = x;
     for (char *r = x; *r; r++)
         if (*r != '%') *w++ = *r;
     *w = '\0';
-    w = y;
-    for (char *r = y; *r; r++)
-        if (*r != '%') *w++ = *r;
-    *w = '\0';
-    size_t nx = strlen(x), ny = strlen(y);
-    if (nx && x[nx - 1] == '\\') x[nx - 1] = '\0';
-    if (ny && y[ny - 1] == '\\') y[ny - 1] = '\0';
-    int ok = expr_equal_text(x, y, tol);
+    size_t n = strlen(x);
+    if (n && x[n - 1] == '\\') x[n - 1] = '\0';
+    return x;
+}
+
+int mg_expr_reads(const char *s) {
+    char *x = without_percent(s);
+    MathExpr e = {0};
+    int ok = math_expr_parse(&e, x) == 0;
+    math_expr_free(&e);
     free(x);
-    free(y);
     return ok;
 }
 
-static int eq_relation(const char *a, const char *t, double tol, int depth) {
-    char *al = NULL, *ar = NULL, *tl = NULL, *tr = NULL;
-    int ka = relation(a, &al, &ar), kt = relation(t, &tl, &tr);
-    int result = -1; /* -1: rule does not apply */
-    if (ka < 0 || kt < 0) {
-        result = 0;
-    } else if (ka == '=' || ka == 'i' || kt == '=' || kt == 'i') {
-        /* "x = 5" vs "5", "x \in [1, 2]" vs "[1, 2]" */
-        int sa = (ka == '=' || ka == 'i') && is_variable(al);
-        int st = (kt == '=' || kt == 'i') && is_variable(tl);
-        if (sa || st) {
-            result = eq_item(sa ? ar : a, st ? tr : t, tol, depth + 1);
-        } else if (ka == '=' && kt == '=') {
-            /* equations: l - r proportional ("2x - 4 = 0" vs "x = 2") */
-            size_t na = strlen(al) + strlen(ar) + 8, nt = strlen(tl) + strlen(tr) + 8;
-            char *da = xmalloc(na), *dt = xmalloc(nt);
-            snprintf(da, na, "(%s)-(%s)", al, ar);
-            snprintf(dt, nt, "(%s)-(%s)", tl, tr);
-            MathExpr ea = {0}, et = {0};
-            result = 0;
-            if (math_expr_parse(&ea, da) == 0 && math_expr_parse(&et, dt) == 0)
-                result = math_expr_proportional(&ea, &et, tol);
-            math_expr_free(&ea);
-            math_expr_free(&et);
-            free(da);
-            free(dt);
-        } else {
-            result = 0;
-        }
-    } else if (ka && kt) {
-        /* inequalities: same relation, or the mirrored one with sides swapped */
-        int mirror = (ka == '<' && kt == '>') || (ka == '>' && kt == '<') || (ka == 'l' && kt == 'g') ||
-                     (ka == 'g' && kt == 'l');
-        if (ka == kt) result = eq_value(al, tl, tol) && eq_value(ar, tr, tol);
-        else if (mirror) result = eq_value(al, tr, tol) && eq_value(ar, tl, tol);
-        else result = 0;
-    } else if (ka || kt) {
-        result = 0;
-    }
-    free(al);
-    free(ar);
-    free(tl);
-    free(tr);
-    return result;
-}
-
-/* The right side of "x = ..." or "x \in ..." with a variable on the left
- * (xmalloc'd), or NULL. */
-static char *var_rhs(const char *s) {
-    char *l = NULL, *r = NULL;
-    int k = relation(s, &l, &r);
-    int ok = (k == '=' || k == 'i') && is_variable(l);
-    free(l);
-    if (ok) return r;
-    free(r);
-    return NULL;
-}
-
-static int eq_item(const char *a, const char *t, double tol, int depth) {
-    if (depth > 8) return 0;
-    if (same_text(a, t)) return 1;
-    char *ra = var_rhs(a), *rt = var_rhs(t);
-    if (ra || rt) {
-        int r = eq_item(ra ? ra : a, rt ? rt : t, tol, depth + 1);
-        free(ra);
-        free(rt);
-        return r;
-    }
-    char ao, ac, to, tc;
-    char *ai = NULL, *ti = NULL;
-    int ba = bracketed(a, &ao, &ac, &ai), bt = bracketed(t, &to, &tc, &ti);
-    if (ba || bt) {
-        Parts pa = {0}, pt = {0};
-        int na = ba ? split_top(ai, &pa) : 0, nt = bt ? split_top(ti, &pt) : 0;
-        int result = -1;
-        if (ba && bt && (na > 1 || nt > 1 || ao == '{' || to == '{')) {
-            /* tuples, intervals and sets */
-            if ((ao == '{') != (to == '{')) result = 0;
-            else if (ao == '{') result = eq_list(&pa, &pt, 0, tol, depth);
-            else result = ao == to && ac == tc && eq_list(&pa, &pt, 1, tol, depth);
-        } else if ((ba && na > 1) || (bt && nt > 1)) {
-            result = 0; /* a tuple against a single value */
-        }
-        if (result < 0 && ((ba && na == 1) || (bt && nt == 1))) {
-            /* "(5)" is just 5 */
-            result = eq_item(ba && na == 1 ? ai : a, bt && nt == 1 ? ti : t, tol, depth + 1);
-        }
-        parts_free(&pa);
-        parts_free(&pt);
-        free(ai);
-        free(ti);
-        if (result >= 0) return result;
-    }
-    int rel = eq_relation(a, t, tol, depth);
-    if (rel >= 0) return rel;
-    if (is_word_answer(a) || is_word_answer(t)) return !strcasecmp(a, t);
-    return eq_value(a, t, tol);
-}
-
-/* Unordered (multiset) or ordered comparison of two lists of items. */
-static int eq_list(const Parts *a, const Parts *t, int ordered, double tol, int depth) {
-    if (a->n != t->n || a->n == 0) return 0;
-    if (ordered) {
-        for (int i = 0; i < a->n; i++)
-            if (!eq_item(a->part[i], t->part[i], tol, depth + 1)) return 0;
+int mg_value(const char *g, const char *p, MathCtx *c) {
+    int r = expr_equal_text(g, p, c->tol);
+    if (r == 1) {
+        mctx_why(c, "values equal");
         return 1;
     }
-    int used[MAX_PARTS] = {0};
-    for (int i = 0; i < a->n; i++) {
-        int found = 0;
-        for (int j = 0; j < t->n && !found; j++) {
-            if (used[j] || !eq_item(a->part[i], t->part[j], tol, depth + 1)) continue;
-            used[j] = 1;
-            found = 1;
+    if (strchr(g, '%') || strchr(p, '%')) {
+        /* "50%" equals 50 and 0.5 */
+        char *x = without_percent(g), *y = without_percent(p);
+        int q = expr_equal_text(x, y, c->tol);
+        free(x);
+        free(y);
+        if (q == 1) {
+            mctx_why(c, "values equal (percent)");
+            return 1;
         }
-        if (!found) return 0;
+        if (q == 0) r = 0;
+    }
+    mctx_why(c, r < 0 ? "not readable as numbers or expressions" : "values differ");
+    return 0;
+}
+
+/* ---- comparing lists ---- */
+
+/* Every item of b equals an item of a and every item of a one of b. */
+static int set_equal(const Parts *a, const Parts *b, MathCtx *c, int depth) {
+    if (a->n == 0 || b->n == 0) return 0;
+    if (a->n == b->n) {
+        int all = 1;
+        for (int i = 0; i < a->n && all; i++) all = mg_equal(a->part[i], b->part[i], c, depth + 1);
+        if (all) return 1;
+    }
+    unsigned char hit[MATH_MAX_PARTS][MATH_MAX_PARTS];
+    for (int i = 0; i < a->n; i++)
+        for (int j = 0; j < b->n; j++) hit[i][j] = (unsigned char)mg_equal(a->part[i], b->part[j], c, depth + 1);
+    for (int i = 0; i < a->n; i++) {
+        int any = 0;
+        for (int j = 0; j < b->n; j++) any |= hit[i][j];
+        if (!any) return 0;
+    }
+    for (int j = 0; j < b->n; j++) {
+        int any = 0;
+        for (int i = 0; i < a->n; i++) any |= hit[i][j];
+        if (!any) return 0;
     }
     return 1;
 }
 
-/* Expands one "\pm" (or "\mp") in each part into two parts. */
-static void expand_pm(Parts *p) {
-    Parts out = {0};
-    for (int i = 0; i < p->n; i++) {
-        char *s = p->part[i];
-        const char *pm = strstr(s, "\\pm");
-        if (!pm) pm = strstr(s, "\\mp");
-        if (!pm || strstr(pm + 3, "\\pm") || strstr(pm + 3, "\\mp") || out.n + 2 > MAX_PARTS) {
-            if (out.n < MAX_PARTS) out.part[out.n++] = s;
-            else free(s);
-            continue;
-        }
-        for (int sign = 0; sign < 2; sign++) {
-            StrBuf b = {0};
-            strbuf_add(&b, s, (size_t)(pm - s));
-            sb_putc(&b, sign ? '-' : '+');
-            strbuf_cat(&b, pm + 3);
-            out.part[out.n++] = sb_done(&b);
-        }
-        free(s);
+/* Items of a set counted once (by the rules, not by text). */
+static int distinct(const Parts *a, MathCtx *c, int depth) {
+    int n = 0;
+    for (int i = 0; i < a->n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = mg_equal(a->part[j], a->part[i], c, depth + 1);
+        n += !seen;
     }
-    *p = out;
+    return n;
 }
 
-/* A multiple-choice letter: "C", "(C)", "C)", "C.", "(c) 42", "option C". */
+static int ordered_equal(const Parts *a, const Parts *b, MathCtx *c, int depth, const char *what) {
+    if (a->n != b->n) {
+        mctx_why(c, "%s: %d items against %d", what, b->n, a->n);
+        return 0;
+    }
+    for (int i = 0; i < a->n; i++) {
+        if (!mg_equal(a->part[i], b->part[i], c, depth + 1)) {
+            char inner[sizeof(c->why)];
+            snprintf(inner, sizeof(inner), "%s", c->why);
+            mctx_why(c, "%s: item %d differs (%s)", what, i + 1, inner);
+            return 0;
+        }
+    }
+    mctx_why(c, "%s: items equal in order", what);
+    return 1;
+}
+
+static int unordered_equal(const Parts *a, const Parts *b, MathCtx *c, int depth, const char *what) {
+    int r = set_equal(a, b, c, depth);
+    mctx_why(c, r ? "%s: same items" : "%s: items differ", what);
+    return r;
+}
+
+static const char *kind_name(BracketKind k) {
+    switch (k) {
+    case BK_TUPLE: return "tuple";
+    case BK_OPEN_INTERVAL: return "open interval";
+    case BK_INTERVAL: return "interval";
+    case BK_SET: return "set";
+    default: return "group";
+    }
+}
+
+/* Two bracketed answers, as Math-Verify compares tuples, intervals and sets:
+ * a gold set takes a tuple or open interval in any order; a gold tuple or
+ * open interval takes a set in its written order; intervals need the same
+ * brackets. */
+static int bracket_equal(const Bracket *g, const Bracket *p, MathCtx *c, int depth) {
+    BracketKind kg = g->kind, kp = p->kind;
+    if (kg == BK_SET) {
+        if (kp == BK_SET) return unordered_equal(&g->items, &p->items, c, depth, "set");
+        if (kp == BK_TUPLE || kp == BK_OPEN_INTERVAL) {
+            if (distinct(&g->items, c, depth) != p->items.n) {
+                mctx_why(c, "set against %s: %d items against %d", kind_name(kp), p->items.n, g->items.n);
+                return 0;
+            }
+            return unordered_equal(&g->items, &p->items, c, depth, "set against tuple");
+        }
+        mctx_why(c, "set against %s", kind_name(kp));
+        return 0;
+    }
+    if (kg == BK_INTERVAL || kp == BK_INTERVAL) {
+        if (kg != kp || g->open != p->open || g->close != p->close) {
+            mctx_why(c, "%s %c%c against %s %c%c", kind_name(kg), g->open, g->close, kind_name(kp), p->open, p->close);
+            return 0;
+        }
+        return ordered_equal(&g->items, &p->items, c, depth, "interval");
+    }
+    if (kg == BK_TUPLE && kp == BK_TUPLE && (g->open != p->open || g->close != p->close)) {
+        mctx_why(c, "tuple %c%c against %c%c", g->open, g->close, p->open, p->close);
+        return 0;
+    }
+    /* tuple or open interval against tuple, open interval or set: in order */
+    return ordered_equal(&g->items, &p->items, c, depth, kind_name(kg));
+}
+
+/* One gold item against one predicted item, neither a relation nor a list. */
+static int item_equal(const char *g, const char *p, MathCtx *c, int depth) {
+    if (matrix_in(g) || matrix_in(p)) return matrix_equal(g, p, c);
+    Bracket bg, bp;
+    bracket_read(g, &bg);
+    bracket_read(p, &bp);
+    int r = -1;
+    if (bg.kind == BK_GROUP || bp.kind == BK_GROUP || (bg.kind == BK_SET && bg.items.n == 1 && !bp.kind) ||
+        (bp.kind == BK_SET && bp.items.n == 1 && !bg.kind)) {
+        /* "(5)" and "\{5\}" are 5 */
+        const char *x = bg.kind == BK_GROUP || (bg.kind == BK_SET && !bp.kind) ? bg.items.part[0] : g;
+        const char *y = bp.kind == BK_GROUP || (bp.kind == BK_SET && !bg.kind) ? bp.items.part[0] : p;
+        r = mg_equal(x, y, c, depth + 1);
+    } else if (bg.kind && bp.kind) {
+        r = bracket_equal(&bg, &bp, c, depth);
+    } else if (bg.kind || bp.kind) {
+        mctx_why(c, "%s against a single value", kind_name(bg.kind ? bg.kind : bp.kind));
+        r = 0;
+    }
+    bracket_free(&bg);
+    bracket_free(&bp);
+    if (r >= 0) return r;
+    if (is_word_answer(g) || is_word_answer(p)) {
+        r = !strcasecmp(g, p);
+        mctx_why(c, r ? "same words" : "different words");
+        return r;
+    }
+    return mg_value(g, p, c);
+}
+
+/* A gold list against a predicted one, or a list against one bracket
+ * (gold first). A bare list is a set (Math-Verify's FiniteSet): any order
+ * against a set or a predicted tuple, written order against a gold tuple. */
+static int list_equal(const char *g, const Parts *pg, const char *p, const Parts *pp, MathCtx *c, int depth) {
+    if (pg->n > 1 && pp->n > 1) return unordered_equal(pg, pp, c, depth, "list");
+    const char *one = pg->n == 1 ? g : p;
+    const Parts *many = pg->n == 1 ? pp : pg;
+    Bracket b;
+    bracket_read(one, &b);
+    int r;
+    if (b.kind == BK_INTERVAL) {
+        mctx_why(c, "interval against a list");
+        r = 0;
+    } else if (pg->n == 1 && (b.kind == BK_TUPLE || b.kind == BK_OPEN_INTERVAL)) {
+        r = ordered_equal(&b.items, many, c, depth, kind_name(b.kind));
+    } else if (b.kind && b.kind != BK_GROUP) {
+        r = pg->n == 1 ? unordered_equal(&b.items, many, c, depth, "set")
+                       : unordered_equal(many, &b.items, c, depth, "list against set or tuple");
+    } else {
+        Parts single = {.n = 1};
+        single.part[0] = (char *)one;
+        r = pg->n == 1 ? unordered_equal(&single, many, c, depth, "list")
+                       : unordered_equal(many, &single, c, depth, "list");
+    }
+    bracket_free(&b);
+    return r;
+}
+
+/* ---- the order of the rules ---- */
+
+/* s is a set to compare a gold inequality with: an interval, a set, a
+ * union, a bare list, the empty set or the reals. */
+static int set_like(const char *s, const Parts *ps) {
+    if (ps->n > 1) return 1;
+    if (strstr(s, "\\emptyset") || strstr(s, "\\mathbb{R}") || strstr(s, "\\mathbb R")) return 1;
+    Bracket b;
+    bracket_read(s, &b);
+    int r = b.kind == BK_SET || b.kind == BK_OPEN_INTERVAL || b.kind == BK_INTERVAL;
+    bracket_free(&b);
+    return r;
+}
+
+/* A list whose first item is a relation and whose other items are not:
+ * "x = 1, 2, 3" and "x \in (0, 1) \cup (2, 3)" are one relation. */
+static int one_relation(const Parts *ps) {
+    if (ps->n <= 1) return 1;
+    Rel r;
+    if (rel_read(ps->part[0], &r) <= 1) {
+        rel_free(&r);
+        return 0;
+    }
+    rel_free(&r);
+    for (int i = 1; i < ps->n; i++) {
+        int k = rel_read(ps->part[i], &r);
+        rel_free(&r);
+        if (k != 0) return 0;
+    }
+    return 1;
+}
+
+/* Prefixes the deciding rule with the step that led to it. Returns r. */
+static int step(MathCtx *c, const char *what, int r) {
+    char inner[sizeof(c->why)];
+    snprintf(inner, sizeof(inner), "%s", c->why);
+    mctx_why(c, "%s: %s", what, inner);
+    return r;
+}
+
+/* g and p once split into lists: relations first (Math-Verify's order of
+ * unwrapping), then matrices, single items and lists. */
+static int split_equal(const char *g, const Parts *pg, const char *p, const Parts *pp, MathCtx *c, int depth) {
+    Rel rg = {0}, rp = {0};
+    int ng = one_relation(pg) ? rel_read(g, &rg) : 0, np = one_relation(pp) ? rel_read(p, &rp) : 0;
+    int g_rel = ng > 1, p_rel = np > 1;
+    int result;
+    if (ng < 0 || np < 0) {
+        mctx_why(c, "unreadable relation");
+        result = 0;
+    } else if (ng == 1 || np == 1) {
+        /* "x \approx 3" is 3 */
+        const char *x = ng == 1 ? rg.side[0] : g, *y = np == 1 ? rp.side[0] : p;
+        result = step(c, "\\approx resolved", mg_equal(x, y, c, depth + 1));
+    } else if (p_rel && rp.is_equation && !(g_rel && rg.is_equation)) {
+        /* the gold is not an equation: compare with the prediction's last side */
+        result = step(c, "prediction's right side", mg_equal(g, rp.side[rp.n - 1], c, depth + 1));
+    } else if (g_rel && rg.is_assignment && !(p_rel && rp.is_equation)) {
+        /* "x = 5" as gold: its right side */
+        result = step(c, "gold's right side", mg_equal(rg.side[rg.n - 1], p, c, depth + 1));
+    } else if (g_rel && !rg.is_equation && !p_rel && set_like(p, pp)) {
+        char *set = rel_as_set(&rg);
+        if (set) {
+            char what[96];
+            snprintf(what, sizeof(what), "gold relation as the set %.60s", set);
+            result = step(c, what, mg_equal(set, p, c, depth + 1));
+            free(set);
+        } else {
+            mctx_why(c, "gold relation is not an interval in one variable");
+            result = 0;
+        }
+    } else if (g_rel && p_rel) {
+        result = rel_equal(&rg, &rp, c, depth);
+    } else if (g_rel || p_rel) {
+        mctx_why(c, g_rel ? "gold is a relation, prediction is not" : "prediction is a relation, gold is not");
+        result = 0;
+    } else if (matrix_in(g) || matrix_in(p)) {
+        result = matrix_equal(g, p, c);
+    } else if (pg->n == 1 && pp->n == 1) {
+        result = item_equal(pg->part[0], pp->part[0], c, depth);
+    } else {
+        result = list_equal(g, pg, p, pp, c, depth);
+    }
+    rel_free(&rg);
+    rel_free(&rp);
+    return result;
+}
+
+int mg_equal(const char *g, const char *p, MathCtx *c, int depth) {
+    if (depth > MAX_DEPTH || --c->budget < 0) {
+        mctx_why(c, "too deeply nested");
+        return 0;
+    }
+    if (same_text(g, p)) {
+        mctx_why(c, "same text");
+        return 1;
+    }
+    Parts pg = {0}, pp = {0};
+    int result;
+    if (split_top(g, &pg) == 0 || split_top(p, &pp) == 0) {
+        mctx_why(c, "unreadable list");
+        result = 0;
+    } else {
+        result = split_equal(g, &pg, p, &pp, c, depth);
+    }
+    parts_free(&pg);
+    parts_free(&pp);
+    return result;
+}
+
+/* ---- multiple choice ---- */
+
+/* A multiple-choice letter: "C", "(C)", "C)", "C.", "(c) 42", "option C".
+ * strict: only "C" and "(C)" (how a gold answer names an option). */
 static int choice_letter(const char *s, int strict) {
     const char *p = s;
     static const char *const prefixes[] = {"option ", "choice ", "Option ", "Choice ", "answer ", "Answer "};
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (starts(p, prefixes[i])) p += strlen(prefixes[i]);
+        if (rtext_starts(p, prefixes[i])) p += strlen(prefixes[i]);
     int paren = *p == '(';
     if (paren) p++;
-    char c = *p;
-    if (!isalpha((unsigned char)c)) return 0;
-    char up = (char)toupper((unsigned char)c);
+    char ch = *p;
+    if (!isalpha((unsigned char)ch)) return 0;
+    char up = (char)toupper((unsigned char)ch);
     if (up < 'A' || up > 'J') return 0;
-    if (strict && (c != up)) return 0;
+    if (strict && ch != up) return 0;
     p++;
     if (paren) {
         if (*p != ')') return 0;
@@ -983,57 +614,82 @@ static int choice_letter(const char *s, int strict) {
     if (!*p) return up;
     if (strict) return 0;
     if (*p == ')' || *p == '.' || *p == ':') return up;
-    if (*p == ' ' && isupper((unsigned char)c)) return up; /* "B 42" */
+    if (*p == ' ' && isupper((unsigned char)ch)) return up; /* "B 42" */
     return 0;
 }
 
-/* Longer answers are never a final answer and are not graded (bounds the
- * time of the quadratic steps). */
-#define MAX_ANSWER 4096
+/* ---- public ---- */
 
-int math_equal(const char *answer, const char *truth, double tol) {
-    if (strlen(answer) > MAX_ANSWER || strlen(truth) > MAX_ANSWER) return 0;
-    char *a = math_normalize(answer), *t = math_normalize(truth);
-    int result = 0;
-    int letter = choice_letter(t, 1);
-    if (!a[0] || !t[0]) {
+int math_verify(const char *gold, const char *pred, const MathRules *r, char *why, size_t why_cap) {
+    MathCtx c = {.tol = r->tol, .strict = r->strict, .budget = BUDGET};
+    int result;
+    int letter = choice_letter(gold, 1);
+    if (!gold[0] || !pred[0]) {
+        mctx_why(&c, "empty answer");
+        result = 0;
+    } else if (strlen(gold) > MATH_MAX_ANSWER || strlen(pred) > MATH_MAX_ANSWER) {
+        mctx_why(&c, "answer longer than %d bytes", MATH_MAX_ANSWER);
         result = 0;
     } else if (letter) {
         /* hedging over several options ("A or B", "A, C") is wrong */
-        Parts pa = {0};
-        result = split_top(a, &pa) >= 1;
-        for (int i = 0; i < pa.n; i++) result = result && choice_letter(pa.part[i], 0) == letter;
-        parts_free(&pa);
-    } else if (same_text(a, t)) {
-        result = 1;
+        Parts pp = {0};
+        result = split_top(pred, &pp) >= 1;
+        for (int i = 0; i < pp.n; i++) result = result && choice_letter(pp.part[i], 0) == letter;
+        mctx_why(&c, result ? "multiple choice: option %c" : "multiple choice: not option %c", letter);
+        parts_free(&pp);
     } else {
-        Parts pa = {0}, pt = {0};
-        split_top(a, &pa);
-        split_top(t, &pt);
-        expand_pm(&pa);
-        expand_pm(&pt);
-        if (pa.n == 1 && pt.n == 1) {
-            result = eq_item(pa.part[0], pt.part[0], tol, 0);
-        } else if (pa.n > 1 && pt.n > 1) {
-            result = eq_list(&pa, &pt, 0, tol, 0);
-        } else if (pa.n >= 1 && pt.n >= 1) {
-            /* a bare list against one bracketed group: "2, 3" vs "(2, 3)" or "\{2, 3\}" */
-            const Parts *one = pa.n == 1 ? &pa : &pt;
-            const Parts *many = pa.n == 1 ? &pt : &pa;
-            char o, c, *in = NULL;
-            if (bracketed(one->part[0], &o, &c, &in)) {
-                Parts pi = {0};
-                split_top(in, &pi);
-                if (o == '(' && c == ')') result = pa.n == 1 ? eq_list(&pi, many, 1, tol, 0) : eq_list(many, &pi, 1, tol, 0);
-                else if (o == '{') result = pa.n == 1 ? eq_list(&pi, many, 0, tol, 0) : eq_list(many, &pi, 0, tol, 0);
-                parts_free(&pi);
-                free(in);
-            }
-        }
-        parts_free(&pa);
-        parts_free(&pt);
+        result = mg_equal(gold, pred, &c, 0);
     }
+    if (why && why_cap) snprintf(why, why_cap, "%s", c.why);
+    return result;
+}
+
+int math_equal(const char *answer, const char *truth, double tol) {
+    if (strlen(answer) > MATH_MAX_ANSWER || strlen(truth) > MATH_MAX_ANSWER) return 0;
+    char *a = math_normalize(answer), *t = math_normalize(truth);
+    MathRules r = {.tol = tol, .strict = 1};
+    int result = math_verify(t, a, &r, NULL, 0);
     free(a);
     free(t);
     return result;
 }
+
+int math_readable(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > MATH_MAX_ANSWER) return 0;
+    if (!rtext_braces_balanced(s)) return 0;
+    if (strchr("+-*/^=_\\<>", s[n - 1])) return 0;
+    if (strstr(s, "\\begin{align") || (strchr(s, '&') && !matrix_in(s))) return 0;
+    return 1;
+}
+
+static int parses(const char *s, int depth) {
+    if (depth > 6) return 0;
+    if (matrix_in(s)) return matrix_reads(s);
+    if (choice_letter(s, 0) || is_word_answer(s)) return 1;
+    Parts ps = {0};
+    int ok = split_top(s, &ps) > 0;
+    for (int i = 0; i < ps.n && ok; i++) {
+        const char *x = ps.part[i];
+        Rel r = {0};
+        int k = rel_read(x, &r);
+        if (k > 1) {
+            for (int j = 0; j < r.n && ok; j++) ok = parses(r.side[j], depth + 1);
+        } else if (k < 0) {
+            ok = 0;
+        } else {
+            char o, cl, *inner = NULL;
+            if (bracketed(x, &o, &cl, &inner)) {
+                ok = parses(inner, depth + 1);
+                free(inner);
+            } else {
+                ok = is_word_answer(x) || mg_expr_reads(x);
+            }
+        }
+        rel_free(&r);
+    }
+    parts_free(&ps);
+    return ok;
+}
+
+int math_parses(const char *s) { return s[0] && strlen(s) <= MATH_MAX_ANSWER && parses(s, 0); }

@@ -1,10 +1,12 @@
 /*
  * math_grade.h: the math answer grader behind the math_accuracy and length
- * (cosine) rewards: final-answer extraction from a completion, normalisation
- * of LaTeX/plain answers, and the equivalence rules (numbers, fractions,
- * percentages, units, tuples, sets, intervals, equations, multiple choice,
- * symbolic expressions). docs/rewards.md lists every rule with examples.
- * Not for: parsing expressions (math_expr.h) or reading the config.
+ * (cosine) rewards: the normal form of LaTeX/plain answers and the
+ * equivalence rules (numbers, fractions, percentages, units, tuples,
+ * intervals, sets, matrices, equations, assignments, inequalities, multiple
+ * choice, symbolic expressions), following HuggingFace Math-Verify's
+ * verdicts. docs/rewards.md lists every rule with examples.
+ * Not for: finding the answer in a completion (math_extract.h), parsing
+ * expressions (math_expr.h) or reading the config (math_accuracy.h).
  *
  * All functions are pure and thread-safe. Nothing here fails on bad input:
  * an answer that cannot be read simply does not match.
@@ -14,39 +16,38 @@
 
 #include <stddef.h>
 
-/* Where a final answer may be found in a completion. */
-typedef enum {
-    MATH_SRC_BOXED = 0,  /* the last \boxed{...} or \fbox{...} */
-    MATH_SRC_ANSWER_TAG, /* the last <answer>...</answer> (a \boxed inside wins) */
-    MATH_SRC_ANSWER_IS,  /* after the last "answer is" / "answer:", to the end of the sentence */
-    MATH_SRC_GSM8K,      /* after the last "####", to the end of the line */
-    MATH_SRC_LAST_NUMBER,/* the last number in the text (opt-in fallback) */
-    MATH_SRC_COUNT
-} MathSource;
+/* Longer answers (bytes, before or after normalisation) are never equal to
+ * anything: a final answer is short, and this bounds the time of the
+ * quadratic steps. */
+#define MATH_MAX_ANSWER 4096
 
-/* "boxed", "answer_tag", "answer_is", "gsm8k", "last_number". */
-const char *math_source_name(MathSource s);
+/* How strictly answers are compared. */
+typedef struct {
+    double tol; /* 0: Math-Verify's comparison of numbers; > 0: numbers within this relative
+                   tolerance are equal too (the symbolic check uses max(tol, 1e-9)) */
+    int strict; /* 1: "x = 1" is not "y = 1" (Math-Verify's strict mode) */
+} MathRules;
 
-/* The source called name; -1 if there is none. */
-int math_source_from_name(const char *name);
-
-/* The final answer of text, trying the sources in order; the first that
- * finds one wins and is stored in *used (may be NULL). Returns an xmalloc'd
- * string, or NULL when no source found an answer. */
-char *math_extract(const char *text, const MathSource *order, size_t n, MathSource *used);
-
-/* The comparable part of a ground truth: the last \boxed{} if it has one
- * (MATH solutions), the text after "####" if it has one (GSM8K solutions),
- * else the whole text. xmalloc'd. */
-char *math_truth(const char *truth);
-
-/* The normal form the rules compare (spacing, \left/\right, \text{},
- * units, $...$, Unicode minus and friends removed). xmalloc'd. */
+/* The normal form the rules compare ($...$, \left/\right, spacing, \text{}
+ * units, unicode minus and friends, "1{,}000" and "11,\!111", "\\frac",
+ * "28 percent" handled). xmalloc'd. */
 char *math_normalize(const char *s);
 
-/* 1 if the extracted answer equals the ground truth under the rules, else 0.
- * tol is the relative tolerance for numbers and for symbolic comparison
- * (e.g. 1e-6). Either longer than 4096 bytes: 0. */
+/* 1 if the normal form could be an answer: not empty, braces balanced, not
+ * ending in an operator (extraction skips a candidate that is not). */
+int math_readable(const char *norm);
+
+/* 1 if the rules can read every part of the normal form (a number,
+ * expression, tuple, set, interval, matrix, relation, word or letter). */
+int math_parses(const char *norm);
+
+/* 1 if pred equals gold under the rules (both normal forms), else 0. If why
+ * is not NULL it receives the rule that decided ("numbers equal", "tuple:
+ * element 2 differs", ...), cut to why_cap bytes. */
+int math_verify(const char *gold, const char *pred, const MathRules *r, char *why, size_t why_cap);
+
+/* math_verify(truth, answer) on two raw answers (normalised here), strict,
+ * tolerance tol. */
 int math_equal(const char *answer, const char *truth, double tol);
 
 #endif

@@ -2,6 +2,7 @@
 # the RewardSet, plugins (dlopen and external process) and `grpo reward`.
 # The code reward and the sandbox have their own file (sandbox.cmake).
 grpo_test(NAME test_reward_math SOURCES reward/test_math.c)
+grpo_test(NAME test_reward_math_verify SOURCES reward/test_math_verify.c)
 grpo_test(NAME test_reward_builtins SOURCES reward/test_rewards.c)
 grpo_test(NAME test_reward_set SOURCES reward/test_set.c)
 

@@ -1,17 +1,22 @@
 /*
  * test_math.c: the math grader's table of hand-written cases: (ground truth,
  * completion, expected verdict), grouped by rule, positive and negative.
- * Each completion goes through extraction (default order: boxed,
- * answer_tag, answer_is, gsm8k) and the equivalence rules, exactly as the
- * math_accuracy reward does. Prints the pass count per group; fails if any
- * case fails.
+ * Each completion goes through the default extraction and the equivalence
+ * rules, exactly as the math_accuracy reward does; the older extract array
+ * and the anchored setting are checked too. Prints the pass count per
+ * group; fails if any case fails. Then random answers (no crash, every
+ * answer equals itself) and adversarial 1 MB lines (bounded, near-linear
+ * time in every mode). test_math_verify.c holds the cases labelled with
+ * Math-Verify's verdicts.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "common/rng.h"
+#include "reward/math_extract.h"
 #include "reward/math_grade.h"
 #include "test.h"
 
@@ -31,7 +36,8 @@ typedef struct {
 
 static const Case extraction[] = {
     {"42", "Thus \\boxed{42}", 1},
-    {"42", "\\boxed{41} wait, actually \\boxed{42}", 1},
+    {"42", "\\boxed{41} wait, actually \\boxed{42}", 0}, /* close boxes join: {41, 42} (Math-Verify) */
+    {"42", "\\boxed{41}. Wait, that is wrong; let me redo the whole computation from the start again. \\boxed{42}", 1},
     {"42", "\\boxed{42} hmm no, \\boxed{43}", 0},
     {"42", "So the result is \\fbox{42}.", 1},
     {"42", "<think>6*7</think><answer>42</answer>", 1},
@@ -43,7 +49,7 @@ static const Case extraction[] = {
     {"42", "Answer: 42", 1},
     {"42", "Natalia sold 48/2 = 24 clips in May.\n#### 42", 1},
     {"72", "Natalia sold 48/2 = 24 clips in May. 48+24 = 72\n#### 72", 1},
-    {"42", "I think it is 42 but I am not sure", 0},          /* no marker: no answer */
+    {"42", "I think it is 42 but I am not sure", 1},          /* the last number (0 when anchors are required) */
     {"42", "\\boxed{42", 0},                                   /* unclosed box */
     {"42", "\\boxed{}", 0},                                    /* empty box */
     {"42", "<answer></answer>", 0},
@@ -199,7 +205,7 @@ static const Case tuples[] = {
     {"(3, \\sqrt{2})", B("\\left(3,\\sqrt2\\right)"), 1},
     {"(1,(2,3))", B("(1, (2, 3))"), 1},
     {"(1,(2,3))", B("(1, (3, 2))"), 0},
-    {"(x, y) = (1, 2)", B("(1,2)"), 0},
+    {"(x, y) = (1, 2)", B("(1,2)"), 1},                 /* an assignment's right side */
 };
 
 static const Case sets[] = {
@@ -207,7 +213,7 @@ static const Case sets[] = {
     {"\\{1,2,3\\}", B("\\{1, 2\\}"), 0},
     {"\\{1,2,3\\}", B("\\{1, 2, 4\\}"), 0},
     {"\\{1,2\\}", B("\\lbrace 2, 1\\rbrace"), 1},
-    {"\\{1,2\\}", B("(1, 2)"), 0},
+    {"\\{1,2\\}", B("(1, 2)"), 1},                     /* a gold set takes a tuple in any order (Math-Verify) */
     {"\\{-1, \\frac{1}{2}\\}", B("\\{0.5, -1\\}"), 1},
     {"\\{1, 2\\}", B("2, 1"), 1},                     /* bare list against a set: any order */
     {"\\{5\\}", B("5"), 1},
@@ -377,6 +383,23 @@ static const Group groups[] = {
 #undef G
 };
 
+/* Grades a completion against a gold answer as math_accuracy does with the
+ * extraction config c (NULL: the default). */
+static int grade(const char *gold, const char *completion, const MathExtractConfig *c, MathExtracted *pred_out) {
+    MathExtractConfig def;
+    math_extract_config_default(&def);
+    MathExtracted g = {0}, p = {0};
+    int r = 0;
+    if (math_extract_gold(gold, &g) && math_extract(completion, c ? c : &def, &p)) {
+        MathRules rules = {.tol = 1e-6, .strict = 1};
+        r = math_verify(g.norm, p.norm, &rules, NULL, 0);
+    }
+    math_extracted_free(&g);
+    if (pred_out) *pred_out = p;
+    else math_extracted_free(&p);
+    return r;
+}
+
 /* Random strings of answer-like tokens: grading must not crash (run under
  * ASan/UBSan in the sanitizer build), and every answer equals itself unless
  * it normalises to nothing. */
@@ -387,10 +410,19 @@ static void fuzz(void) {
         "\\boxed{", " ", "|", "!", "\\left", "\\right", " or ", "\\infty", "\\cup", "\\in", "$",
         "\xe2\x88\x92", "\xff", "\\", "A", "(B)", "\\le", "0", "9", "\\cdot", "\\,", "{,}", "####",
         "<answer>", "</answer>", "\\binom", "\\ln", "\\dfrac12", "^{", "\\circ", "\\mathrm{", "cm",
+        "$$", "\\[", "\\]", "\\(", "\\)", " [", "] ", "answer", "Final Answer: ", " is ", "\\approx", "<",
+        "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "\\ne", "!=", "\\fbox{", " and ", "\n", "**",
+        "\\!", "\xe2\x82\xac", "\xc2\xb2", "percent", ":", ";", "\\begin{array}{cc}", "\\end{array}",
     };
     const size_t n_toks = sizeof(toks) / sizeof(toks[0]);
-    static const MathSource order[] = {MATH_SRC_BOXED, MATH_SRC_ANSWER_TAG, MATH_SRC_ANSWER_IS, MATH_SRC_GSM8K,
-                                       MATH_SRC_LAST_NUMBER};
+    MathExtractConfig modes[5];
+    for (int m = 0; m < 4; m++) {
+        math_extract_config_default(&modes[m]);
+        modes[m].mode = (MathMode)m;
+    }
+    modes[4].mode = MATH_MODE_SOURCES;
+    modes[4].n_order = 5;
+    for (int k = 0; k < 5; k++) modes[4].order[k] = (MathSource)k;
     int reflexive_bad = 0, n = 20000;
     for (int i = 0; i < n; i++) {
         Rng r;
@@ -402,44 +434,106 @@ static void fuzz(void) {
             for (int k = 0; k < len; k++) strncat(s, toks[rng_below(&r, (uint32_t)n_toks)], 500 - strlen(s));
         }
         (void)math_equal(a, t, 1e-6);
-        char *x = math_extract(a, order, 5, NULL);
-        free(x);
+        (void)grade(t, a, &modes[i % 5], NULL);
         char *norm = math_normalize(a);
         int self = math_equal(a, a, 1e-6);
-        if (self != (norm[0] != '\0')) {
+        if (self != (norm[0] != '\0' && strlen(norm) <= MATH_MAX_ANSWER)) {
             if (reflexive_bad++ < 5) fprintf(stderr, "not reflexive: \"%s\" (normal form \"%s\")\n", a, norm);
         }
         free(norm);
     }
-    /* a huge answer is refused quickly, not graded in quadratic time */
-    size_t big = 1 << 20;
-    char *huge = malloc(big + 16);
-    strcpy(huge, "5");
-    for (size_t k = 1; k + 3 < big; k += 3) memcpy(huge + k, " aa", 4);
-    double t0 = now_seconds();
-    int got = math_equal(huge, "5", 1e-6);
-    TEST_CHECK(got == 0 && now_seconds() - t0 < 1.0, "1 MB answer: %d in %.3f s", got, now_seconds() - t0);
-    free(huge);
     TEST_CHECK(reflexive_bad == 0, "%d of %d random answers do not equal themselves", reflexive_bad, n);
     printf("fuzz: %d random answer pairs graded without a crash\n", n);
 }
 
+/* The sanitizer build does the same work several times slower, and its
+ * allocator never reuses fresh memory, so bigger texts cost more per byte. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOWDOWN 10.0
+#define GROWTH 14.0
+#else
+#define SLOWDOWN 1.0
+#define GROWTH 10.0
+#endif
+
+/* A text of about `bytes` bytes: `unit` repeated, then `tail`. xmalloc'd. */
+static char *repeated(const char *unit, size_t bytes, const char *tail) {
+    size_t k = strlen(unit), n = bytes / k;
+    char *s = xmalloc(n * k + strlen(tail) + 1);
+    for (size_t i = 0; i < n; i++) memcpy(s + i * k, unit, k);
+    strcpy(s + n * k, tail);
+    return s;
+}
+
+/* CPU seconds of this thread (so that other jobs on the machine do not count). */
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds to grade the text once in each extraction mode, the best of
+ * three tries (the first pays for fresh memory). */
+static double grade_time(const char *text) {
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = cpu_seconds();
+        for (int m = 0; m < MATH_MODE_SOURCES; m++) {
+            MathExtractConfig c;
+            math_extract_config_default(&c);
+            c.mode = (MathMode)m;
+            (void)grade("12", text, &c, NULL);
+        }
+        double t = cpu_seconds() - t0;
+        if (t < best) best = t;
+    }
+    return best;
+}
+
+/* Adversarial megabyte lines: every one is graded in bounded time, and 4x
+ * the text takes well under 16x the time (no quadratic scan per candidate). */
+static void fuzz_big(void) {
+    static const char *const pieces[] = {
+        "$", "$$", "\\[", "\\(", " [", "\\boxed{", "\\boxed{1}", "$\\boxed{1}$, ", "$1$, ", "$x$ and ",
+        "answer: ", "final answer is ", "Answer $", "1 ", "1 + ", "1,000 ", "-\\frac{1}{2}", "{", "}", "x = ",
+        "<answer>", "####", "$5 and ", "\\begin{pmatrix}", "&", "\\\\", "(", "\\left(", "=1", "percent ",
+        "12.5% ", "**", "\\fbox{", "$a$ or $b$, ", "\\{", "\\sqrt{", "^{", "0,", " is $1$", "\n$",
+    };
+    double worst = 0, worst_ratio = 0;
+    const char *worst_unit = "";
+    for (size_t u = 0; u < sizeof(pieces) / sizeof(pieces[0]); u++) {
+        char *small = repeated(pieces[u], (size_t)1 << 18, "= 12.");
+        char *big = repeated(pieces[u], (size_t)1 << 20, "= 12.");
+        double ts = grade_time(small), tb = grade_time(big);
+        double ratio = tb / (ts + 1e-3);
+        TEST_CHECK(tb < 3.0 * SLOWDOWN, "1 MB of \"%s\": %.2f s for the four modes", pieces[u], tb);
+        TEST_CHECK(tb < GROWTH * ts + 0.05, "\"%s\": 256 KB %.3f s, 1 MB %.3f s (quadratic?)", pieces[u], ts, tb);
+        if (tb > worst) {
+            worst = tb;
+            worst_unit = pieces[u];
+        }
+        if (ratio > worst_ratio) worst_ratio = ratio;
+        free(small);
+        free(big);
+    }
+    printf("fuzz: %zu adversarial 1 MB lines, slowest %.3f CPU s (\"%s\", four modes), largest 4x-size time ratio %.1f\n",
+           sizeof(pieces) / sizeof(pieces[0]), worst, worst_unit, worst_ratio);
+}
+
 int main(void) {
     fuzz();
-    static const MathSource order[] = {MATH_SRC_BOXED, MATH_SRC_ANSWER_TAG, MATH_SRC_ANSWER_IS, MATH_SRC_GSM8K};
+    fuzz_big();
     size_t total = 0, passed = 0;
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         size_t ok = 0;
         for (size_t i = 0; i < groups[g].n; i++) {
             const Case *c = &groups[g].cases[i];
-            char *ans = math_extract(c->completion, order, 4, NULL);
-            char *truth = math_truth(c->truth);
-            int got = ans ? math_equal(ans, truth, 1e-6) : 0;
+            MathExtracted p = {0};
+            int got = grade(c->truth, c->completion, NULL, &p);
             TEST_CHECK(got == c->expect, "[%s] truth \"%s\" completion \"%s\" (extracted \"%s\"): got %d want %d",
-                       groups[g].rule, c->truth, c->completion, ans ? ans : "(none)", got, c->expect);
+                       groups[g].rule, c->truth, c->completion, p.text ? p.text : "(none)", got, c->expect);
             ok += got == c->expect;
-            free(ans);
-            free(truth);
+            math_extracted_free(&p);
         }
         printf("%-36s %3zu/%zu\n", groups[g].rule, ok, groups[g].n);
         total += groups[g].n;
@@ -448,20 +542,29 @@ int main(void) {
     printf("math grader table: %zu/%zu cases pass\n", passed, total);
     TEST_CHECK(total >= 200, "the table must hold at least 200 cases, has %zu", total);
 
-    /* extraction order is configurable: answer tag before box */
-    static const MathSource tag_first[] = {MATH_SRC_ANSWER_TAG, MATH_SRC_BOXED};
-    MathSource used = MATH_SRC_COUNT;
-    char *a = math_extract("\\boxed{1} <answer>2</answer>", tag_first, 2, &used);
-    TEST_CHECK(a && !strcmp(a, "2") && used == MATH_SRC_ANSWER_TAG, "tag first: got %s", a ? a : "(null)");
-    free(a);
-    a = math_extract("\\boxed{1} <answer>2</answer>", order, 4, &used);
-    TEST_CHECK(a && !strcmp(a, "1") && used == MATH_SRC_BOXED, "box first: got %s", a ? a : "(null)");
-    free(a);
-    static const MathSource last_num[] = {MATH_SRC_LAST_NUMBER};
-    a = math_extract("so 3 apples and then -1,250.5 pears", last_num, 1, &used);
-    TEST_CHECK(a && !strcmp(a, "-1,250.5"), "last number: got %s", a ? a : "(null)");
-    free(a);
-    a = math_extract("no digits here", last_num, 1, &used);
-    TEST_CHECK(a == NULL, "last number without numbers");
+    /* the older extract array still works: sources in order */
+    MathExtractConfig src = {.mode = MATH_MODE_SOURCES, .n_order = 2, .order = {MATH_SRC_ANSWER_TAG, MATH_SRC_BOXED}};
+    MathExtracted a = {0};
+    TEST_CHECK(math_extract("\\boxed{1} <answer>2</answer>", &src, &a) && !strcmp(a.text, "2"), "tag first: %s",
+               a.text ? a.text : "(null)");
+    math_extracted_free(&a);
+    src.order[0] = MATH_SRC_BOXED;
+    src.order[1] = MATH_SRC_ANSWER_TAG;
+    TEST_CHECK(math_extract("\\boxed{1} <answer>2</answer>", &src, &a) && !strcmp(a.text, "1"), "box first: %s",
+               a.text ? a.text : "(null)");
+    math_extracted_free(&a);
+    src.order[0] = MATH_SRC_LAST_NUMBER;
+    src.n_order = 1;
+    TEST_CHECK(math_extract("so 3 apples and then -1,250.5 pears", &src, &a) && !strcmp(a.text, "-1,250.5"),
+               "last number: %s", a.text ? a.text : "(null)");
+    math_extracted_free(&a);
+    TEST_CHECK(!math_extract("no digits here", &src, &a), "last number without numbers");
+
+    /* without the anchor-less tier a stray number is no answer */
+    MathExtractConfig anchored;
+    math_extract_config_default(&anchored);
+    anchored.without_anchor = 0;
+    TEST_CHECK(!grade("42", "I think it is 42 but I am not sure", &anchored, NULL), "anchored: no answer");
+    TEST_CHECK(grade("42", "I think the answer is 42", &anchored, NULL), "anchored: after \"answer\"");
     return test_summary();
 }
