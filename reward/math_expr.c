@@ -676,7 +676,6 @@ static void var_union(const MathExpr *a, const MathExpr *b, VarUnion *u) {
 }
 
 #define N_POINTS 12
-#define MATH_SEED 0x6d617468u /* "math": fixed, so grading is reproducible */
 
 /* Evaluates a and b at point k (0 <= k < N_POINTS). Points cycle through
  * (0.5, 2.5), (2.5, 6) and (-2.5, -0.5) so that roots, logs and signs are
@@ -684,7 +683,7 @@ static void var_union(const MathExpr *a, const MathExpr *b, VarUnion *u) {
 static void eval_point(const MathExpr *a, const MathExpr *b, const VarUnion *u, int k, double *va, double *vb) {
     static const double lo[3] = {0.5, 2.5, -2.5}, hi[3] = {2.5, 6.0, -0.5};
     Rng r;
-    rng_init(&r, MATH_SEED, 0, (uint32_t)k, 0);
+    rng_init(&r, RNG_SEED_MATH_POINTS, 0, (uint32_t)k, 0); /* fixed: grading is reproducible */
     double val[2 * MATH_EXPR_MAX_VARS], xa[MATH_EXPR_MAX_VARS], xb[MATH_EXPR_MAX_VARS];
     for (int i = 0; i < u->n; i++) val[i] = lo[k % 3] + (hi[k % 3] - lo[k % 3]) * rng_uniform_double(&r);
     for (int i = 0; i < a->n_vars; i++) xa[i] = val[u->map_a[i]];
