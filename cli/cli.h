@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "trainer/dist.h"
+#include "trainer/jobconfig.h"
 #include "model/tokenizer/tokenizer.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -49,6 +51,12 @@ int cli_fail(const char *cmd);
  * strings, which are argv's) the n_sets overrides. Returns EXIT_OK or a
  * usage error (already printed). */
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
+
+/* Runs job command cmd ("sft", "train") of the given kind: parses
+ * `CONFIG.json [--set ...]`, starts MPI when launched by mpirun/srun, loads
+ * the config for kind and calls run on every rank; prints the error (rank
+ * 0) and returns the exit code. */
+int cli_run_job(const char *cmd, JobKind kind, int (*run)(const JobConfig *, const Dist *), int argc, char **argv);
 
 /* Option values: the whole string must be the number. Return 0, or -1
  * (nothing printed) when s is not a number in range: a decimal integer in

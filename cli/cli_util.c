@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "trainer/dist.h"
 #include "common/common.h"
 
 int cli_wants_help(int argc, char **argv) {
@@ -79,4 +80,25 @@ int cli_parse_float(const char *s, float *out) {
     if (errno || end == s || *end || !isfinite(v)) return -1;
     *out = (float)v;
     return 0;
+}
+
+int cli_run_job(const char *cmd, JobKind kind, int (*run)(const JobConfig *, const Dist *), int argc, char **argv) {
+    const char *config;
+    const char **sets;
+    size_t n_sets;
+    int rc = cli_job_args(cmd, argc, argv, &config, &sets, &n_sets);
+    if (rc != EXIT_OK) {
+        free(sets);
+        return rc;
+    }
+    Dist d;
+    dist_init(&d, &argc, &argv);
+    if (d.rank != 0) log_set_level(LOG_QUIET);
+    JobConfig job;
+    rc = jobconfig_load(&job, kind, config, sets, n_sets) == 0 && run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo %s: %s\n", cmd, err_msg());
+    jobconfig_free(&job);
+    free(sets);
+    dist_finalize(&d);
+    return rc;
 }

@@ -6,9 +6,7 @@
 
 #include "cli.h"
 #include "common/common.h"
-#include "trainer/dist.h"
 #include "trainer/grpo.h"
-#include "trainer/jobconfig.h"
 
 static void help(void) {
     printf("usage: grpo train CONFIG.json [--set key.path=value ...]\n"
@@ -34,29 +32,5 @@ int cmd_train(int argc, char **argv) {
         help();
         return EXIT_OK;
     }
-    const char *config;
-    const char **sets;
-    size_t n_sets;
-    int rc = cli_job_args("train", argc, argv, &config, &sets, &n_sets);
-    if (rc != EXIT_OK) {
-        free(sets);
-        return rc;
-    }
-    Dist d;
-    dist_init(&d, &argc, &argv);
-    if (d.rank != 0) log_set_level(LOG_QUIET);
-    JobConfig job;
-    if (jobconfig_load(&job, JOB_TRAIN, config, sets, n_sets)) {
-        if (d.rank == 0) fprintf(stderr, "grpo train: %s\n", err_msg());
-        jobconfig_free(&job);
-        free(sets);
-        dist_finalize(&d);
-        return EXIT_FAIL;
-    }
-    rc = grpo_run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
-    if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo train: %s\n", err_msg());
-    jobconfig_free(&job);
-    free(sets);
-    dist_finalize(&d);
-    return rc;
+    return cli_run_job("train", JOB_TRAIN, grpo_run, argc, argv);
 }
