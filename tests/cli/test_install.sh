@@ -29,6 +29,20 @@ check '[ -n "$LIB" ]' "library not installed"
 LIBDIR=$(dirname "${LIB:-$P/lib/x}")
 check 'ls "$P"/lib*/cmake/grpo/grpoConfig.cmake > /dev/null 2>&1' "CMake package not installed"
 
+# No program or library, installed or in the build tree, has an empty
+# RUNPATH/RPATH entry: one makes the loader search the current directory.
+empty_runpath() {
+  for f in "$@"; do
+    [ -f "$f" ] && ! [ -L "$f" ] || continue
+    readelf -d "$f" 2>/dev/null | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]$/\2/p' |
+      grep -qE '^$|^:|::|:$' && echo "$f"
+  done
+}
+elfs="$P/bin/grpo $P/bin/grpo-sandbox $(ls "$P"/lib*/libgrpo.so* 2>/dev/null) $BUILD/grpo $BUILD/grpo-sandbox
+  $(ls "$BUILD"/libgrpo.so* 2>/dev/null)"
+check '[ -z "$(empty_runpath $elfs)" ]' "empty RUNPATH entries in: $(empty_runpath $elfs)
+$(for f in $(empty_runpath $elfs); do readelf -d "$f" | grep PATH; done)"
+
 # The public headers and nothing else.
 headers=$(cd "$P/include" 2>/dev/null && find . -type f | sort | tr '\n' ' ')
 check '[ "$headers" = "./grpo/grpo.h ./grpo/reward/reward_plugin.h " ]' \
