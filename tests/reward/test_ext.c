@@ -21,10 +21,10 @@ static void test_example_plugin(void) {
     if (!s) return;
     cJSON *ex = cJSON_Parse("{\"keywords\":[\"cat\"]}");
     RewardInput in[4] = {
-        {"", "Therefore the ANSWER is cat", ex, 5, FINISH_EOS},   /* 3 of 3 */
-        {"", "therefore nothing", ex, 5, FINISH_EOS},             /* 1 of 3 */
-        {"", "therefore answer", NULL, 5, FINISH_EOS},            /* 2 of 2 (no example keywords) */
-        {"", "nothing", NULL, 5, FINISH_EOS},                     /* 0 of 2 */
+        {.prompt = "", .completion = "Therefore the ANSWER is cat", .example = ex, .n_tokens = 5, .finish = FINISH_EOS},   /* 3 of 3 */
+        {.prompt = "", .completion = "therefore nothing", .example = ex, .n_tokens = 5, .finish = FINISH_EOS},             /* 1 of 3 */
+        {.prompt = "", .completion = "therefore answer", .example = NULL, .n_tokens = 5, .finish = FINISH_EOS},            /* 2 of 2 (no example keywords) */
+        {.prompt = "", .completion = "nothing", .example = NULL, .n_tokens = 5, .finish = FINISH_EOS},                     /* 0 of 2 */
     };
     RewardBatch b;
     TEST_CHECK(reward_set_score(s, in, 4, &b) == 0, "score: %s", err_msg());
@@ -95,10 +95,10 @@ static void test_example_external(void) {
     if (!s) return;
     cJSON *ex = cJSON_Parse("{\"answer\":\"Paris\"}");
     RewardInput in[4] = {
-        {"Capital?", "<think>hmm</think><answer> paris </answer>", ex, 5, FINISH_EOS},
-        {"Capital?", "<answer>Rome</answer>", ex, 5, FINISH_LENGTH},
-        {"Capital?", "no tag", ex, -1, FINISH_STOP},
-        {"Capital?", "<answer>Paris</answer> \xff\xfe broken UTF-8", NULL, 5, FINISH_EOS},
+        {.prompt = "Capital?", .completion = "<think>hmm</think><answer> paris </answer>", .example = ex, .n_tokens = 5, .finish = FINISH_EOS},
+        {.prompt = "Capital?", .completion = "<answer>Rome</answer>", .example = ex, .n_tokens = 5, .finish = FINISH_LENGTH},
+        {.prompt = "Capital?", .completion = "no tag", .example = ex, .n_tokens = -1, .finish = FINISH_STOP},
+        {.prompt = "Capital?", .completion = "<answer>Paris</answer> \xff\xfe broken UTF-8", .example = NULL, .n_tokens = 5, .finish = FINISH_EOS},
     };
     RewardBatch b;
     for (int round = 0; round < 3; round++) { /* one process serves many batches */
@@ -152,7 +152,7 @@ static const char *run_sh(const char *script, double timeout, double *seconds) {
         snprintf(msg, sizeof(msg), "%s", err_msg());
         return msg;
     }
-    RewardInput in = {"", "x", NULL, 1, FINISH_EOS};
+    RewardInput in = {.prompt = "", .completion = "x", .example = NULL, .n_tokens = 1, .finish = FINISH_EOS};
     RewardBatch b;
     double t0 = now_seconds();
     int rc = reward_set_score(s, &in, 1, &b);
@@ -201,7 +201,7 @@ static void test_bad_external(void) {
     RewardSet *s = external_set("sh", "-c", "while read l; do echo '{\"scores\": [1]}'; echo debug; done", 10);
     TEST_CHECK(s != NULL, "stray set: %s", err_msg());
     if (s) {
-        RewardInput in = {"", "x", NULL, 1, FINISH_EOS};
+        RewardInput in = {.prompt = "", .completion = "x", .example = NULL, .n_tokens = 1, .finish = FINISH_EOS};
         RewardBatch b;
         int rc = reward_set_score(s, &in, 1, &b);
         reward_batch_free(&b);
@@ -227,7 +227,7 @@ static void test_bad_external(void) {
         for (int i = 0; i < N; i++) {
             memset(big[i], 'a' + i % 26, sizeof(big[i]) - 1 - i);
             big[i][sizeof(big[i]) - 1 - i] = '\0';
-            in[i] = (RewardInput){"", big[i], NULL, 1, FINISH_EOS};
+            in[i] = (RewardInput){.prompt = "", .completion = big[i], .example = NULL, .n_tokens = 1, .finish = FINISH_EOS};
         }
         RewardBatch b;
         TEST_CHECK(reward_set_score(s, in, N, &b) == 0, "1.3 MB batch: %s", err_msg());
