@@ -66,11 +66,33 @@ rc=$?
 check '[ $rc -eq 0 ]' "grpo init failed: $(tail -3 "$WORK/init.log")"
 
 # The example plugin, built as docs/rewards.md says, against the installed
-# plugin header alone; the header also compiles as <grpo/reward/reward_plugin.h>.
-cc -O2 -shared -fPIC -I"$P/include/grpo" "$SRC/examples/reward_plugin/keyword_reward.c" -lcjson \
+# plugin header alone, and against the source tree with the same #include.
+cc -O2 -shared -fPIC -I"$P/include" "$SRC/examples/reward_plugin/keyword_reward.c" -lcjson \
   -o "$WORK/libkeyword_reward.so" > "$WORK/plugin.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "the example plugin does not build against the installed header: $(tail -5 "$WORK/plugin.log")"
+cc -O2 -shared -fPIC -I"$SRC/include" "$SRC/examples/reward_plugin/keyword_reward.c" -lcjson \
+  -o "$WORK/libkeyword_src.so" >> "$WORK/plugin.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "the example plugin does not build against the source tree: $(tail -5 "$WORK/plugin.log")"
+# docs/rewards.md's plugin, as printed there, built with both documented
+# commands and run by the installed grpo reward (its name is its label).
+awk '/^```c$/ {f = 1; b = ""; next} /^```$/ && f {if (b ~ /GRPO_REWARD_PLUGIN_SIZES/) {printf "%s", b; exit} f = 0}
+     f {b = b $0 "\n"}' "$SRC/docs/rewards.md" > "$WORK/therefore.c"
+cc -O2 -shared -fPIC -I"$P/include" "$WORK/therefore.c" -o "$WORK/libtherefore.so" >> "$WORK/plugin.log" 2>&1 &&
+  cc -O2 -shared -fPIC -I"$SRC/include" "$WORK/therefore.c" -o "$WORK/libtherefore_src.so" >> "$WORK/plugin.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q score_items "$WORK/therefore.c"' "docs/rewards.md's plugin: $(tail -5 "$WORK/plugin.log")"
+echo '{"rewards": [{"name": "plugin", "library": "./libtherefore.so"}]}' > "$WORK/therefore.json"
+echo '{"completion": "therefore 4"}' > "$WORK/therefore.jsonl"
+(cd / && "$P/bin/grpo" reward --config "$WORK/therefore.json" --input "$WORK/therefore.jsonl" --diagnostics) \
+  > "$WORK/therefore.out" 2>> "$WORK/plugin.log"
+check 'grep -q "\"therefore\":1" "$WORK/therefore.out" && grep -q "\"length\":11" "$WORK/therefore.out"' \
+  "docs/rewards.md's plugin in grpo reward: $(cat "$WORK/therefore.out"; tail -3 "$WORK/plugin.log")"
+for doc in "$SRC/docs/rewards.md" "$SRC/reward/reward_plugin.h" "$SRC/examples/reward_plugin/keyword_reward.c"; do
+  check 'grep -q "#include <grpo/reward/reward_plugin.h>" "$doc" && ! grep -q "#include <reward/reward_plugin.h>" "$doc"' \
+    "$doc does not show #include <grpo/reward/reward_plugin.h>"
+done
 echo '#include <grpo/reward/reward_plugin.h>' |
   cc -fsyntax-only -Wall -Werror -I"$P/include" -x c - 2>> "$WORK/plugin.log"
 rc=$?
