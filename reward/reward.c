@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/common.h"
 #include "common/json.h"
@@ -526,8 +527,26 @@ static void resolve_key(cJSON *obj, const char *key, const char *base, int need_
     free(abs);
 }
 
-void reward_config_resolve_paths(cJSON *rewards, const char *base_dir) {
-    if (!base_dir || !base_dir[0] || !cJSON_IsArray(rewards)) return;
+/* The absolute folder of path (xmalloc'd), or NULL. */
+static char *folder_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrdup(path) : xstrdup(".");
+    if (slash) dir[slash == path ? 1 : slash - path] = '\0';
+    if (dir[0] == '/') return dir;
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof(cwd))) {
+        free(dir);
+        return NULL;
+    }
+    char *abs = strcmp(dir, ".") ? path_join(cwd, dir) : xstrdup(cwd);
+    free(dir);
+    return abs;
+}
+
+void reward_config_resolve_paths(cJSON *rewards, const char *config_path) {
+    if (!config_path || !cJSON_IsArray(rewards)) return;
+    char *base_dir = folder_of(config_path);
+    if (!base_dir) return;
     for (cJSON *o = rewards->child; o; o = o->next) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
         if (!cJSON_IsObject(o) || !cJSON_IsString(name)) continue;
@@ -547,4 +566,5 @@ void reward_config_resolve_paths(cJSON *rewards, const char *base_dir) {
             else resolve_key(o, "working_dir", base_dir, 0);
         }
     }
+    free(base_dir);
 }

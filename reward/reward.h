@@ -207,12 +207,13 @@ void reward_set_add_stats(RewardSet *s, const RewardInput *in, size_t n, const R
 /* Frees the arrays and diagnostics of a batch (a zeroed batch is fine). */
 void reward_batch_free(RewardBatch *b);
 
-/* Makes the relative paths of a "rewards" array absolute against base_dir
- * (the config file's folder), in place: a plugin's "library" when it holds
+/* Makes the relative paths of a "rewards" array absolute, in place, against
+ * the folder of config_path (the config file they were read from; made
+ * absolute with the current directory): a plugin's "library" when it holds
  * a '/', an external reward's "command"[0] when it holds a '/' and its
- * "working_dir", which defaults to base_dir. Absolute paths and bare names
- * (searched on PATH or by the loader) are left alone. base_dir NULL or ""
- * leaves the array as it is. */
-void reward_config_resolve_paths(cJSON *rewards, const char *base_dir);
+ * "working_dir", which defaults to that folder. Absolute paths and bare
+ * names (searched on PATH or by the loader) are left alone. config_path
+ * NULL leaves the array as it is. */
+void reward_config_resolve_paths(cJSON *rewards, const char *config_path);
 
 #endif

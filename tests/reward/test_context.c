@@ -322,7 +322,9 @@ static void test_relative_paths(void) {
                            "{\"name\":\"external\",\"command\":[\"./run.sh\"],\"label\":\"b\",\"working_dir\":\"w\"},"
                            "{\"name\":\"plugin\",\"library\":\"./libx.so\"},{\"name\":\"plugin\",\"library\":\"libm.so.6\","
                            "\"label\":\"c\"},{\"name\":\"plugin\",\"library\":\"/abs/liby.so\",\"label\":\"d\"}]");
-    reward_config_resolve_paths(a, sub);
+    char cfgfile[400];
+    snprintf(cfgfile, sizeof(cfgfile), "%s/config.json", sub);
+    reward_config_resolve_paths(a, cfgfile);
     char *t = cJSON_PrintUnformatted(a);
     char want[1200];
     snprintf(want, sizeof(want), "\"working_dir\":\"%s\"", sub);

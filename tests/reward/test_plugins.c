@@ -7,6 +7,8 @@
  * grpo must keep loading; group_plugin uses score_items.
  */
 #include <math.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,3 +109,20 @@ GRPO_REWARD_EXPORT const GrpoRewardPlugin bad_diag_plugin = {GRPO_REWARD_PLUGIN_
 GRPO_REWARD_EXPORT const GrpoRewardPlugin no_item_size_plugin = {.abi_version = GRPO_REWARD_ABI_VERSION,
                                                                  .struct_size = sizeof(GrpoRewardPlugin),
                                                                  .name = "sizeless", .score_items = group_score};
+
+/* Scores the completion's length, and crashes (SIGSEGV) on "boom" while
+ * GRPO_TEST_CRASH is set: a plugin crash for grpo reward's tests. */
+static int crash_score(void *st, GrpoRewardItem *it, size_t n, GrpoRewardOutput *out, char *err, size_t cap) {
+    (void)st;
+    (void)err;
+    (void)cap;
+    for (size_t i = 0; i < n; i++) {
+        if (getenv("GRPO_TEST_CRASH") && !strcmp(it[i].input.completion, "boom")) raise(SIGSEGV);
+        out[i].score = (double)strlen(it[i].input.completion);
+        out[i].has_score = 1;
+    }
+    return 0;
+}
+
+GRPO_REWARD_EXPORT const GrpoRewardPlugin crash_plugin = {GRPO_REWARD_PLUGIN_SIZES, .name = "crasher",
+                                                          .score_items = crash_score};
