@@ -24,6 +24,7 @@ cmake --install "$BUILD" --prefix "$P" > "$WORK/install.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "cmake --install failed: $(tail -5 "$WORK/install.log")"
 check '[ -x "$P/bin/grpo" ] && [ -x "$P/bin/grpo-sandbox" ]' "grpo or grpo-sandbox not installed"
+check '"$P/bin/grpo-reward-adapter" --help | grep -q -- "--trl FILE.py:FUNCTION"' "grpo-reward-adapter not installed"
 LIB=$(ls "$P"/lib*/libgrpo.so 2>/dev/null | head -1)
 check '[ -n "$LIB" ]' "library not installed"
 LIBDIR=$(dirname "${LIB:-$P/lib/x}")
@@ -155,6 +156,16 @@ check '[ $rc -eq 0 ] && grep -q "\"code\":1" "$WORK/reward.out"' \
   "installed grpo reward with the code reward: $(cat "$WORK/reward.out" "$WORK/reward.log")"
 check 'grep -q "helper $P/bin/grpo-sandbox" "$WORK/reward.log"' \
   "installed grpo used another helper: $(grep 'sandbox:' "$WORK/reward.log")"
+
+# The installed adapter, found on PATH, runs a TRL-style function that
+# sits next to the config (docs/rewards.md).
+mkdir -p "$WORK/py" && cp "$SRC/examples/python_reward/trl_rewards.py" "$WORK/py/"
+echo '{"rewards": [{"name": "external", "label": "partial",
+  "command": ["grpo-reward-adapter", "--trl", "trl_rewards.py:partial_credit"]}]}' > "$WORK/py/rewards.json"
+echo '{"completion": "<answer>7</answer>", "answer": "7"}' > "$WORK/py/in.jsonl"
+(cd / && PATH="$P/bin:$PATH" grpo reward --config "$WORK/py/rewards.json" --input "$WORK/py/in.jsonl") \
+  > "$WORK/py/out" 2>&1
+check 'grep -q "\"partial\":1" "$WORK/py/out"' "the installed grpo-reward-adapter: $(cat "$WORK/py/out")"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
