@@ -66,6 +66,9 @@ check '[ "$(python3 -c "import json,sys; print([json.loads(l)[\"reward\"] for l 
 # 4. diagnostics carry the extracted answer
 "$GRPO" reward --config "$CFG" --input "$IN" --on-error skip --diagnostics > "$WORK/diag.out" 2>/dev/null
 check 'head -1 "$WORK/diag.out" | grep -q "\"extracted\":\"4\""' "diagnostics: $(head -1 "$WORK/diag.out")"
+# every built-in that explains itself: format's verdict, the length it measured
+check 'head -1 "$WORK/diag.out" | grep -q "\"format\":{\"tags_once\":4,\"verdict\":\"match\"},\"overlong\":{\"length\":10}"' \
+  "diagnostics of format and length: $(head -1 "$WORK/diag.out")"
 
 # 5. usage and config errors
 "$GRPO" reward --help > "$WORK/help.out"; rc=$?
