@@ -685,6 +685,8 @@ int cmd_reward(int argc, char **argv) {
         }
         /* a batch ends at a group's end once full, and always where the step changes */
         const RewardInput *last = n_pend ? &pend[n_pend - 1].in : NULL;
+        if (p.in.has_group && p.in.index < 0) /* no "index": the line's place in its group */
+            p.in.index = last && same_group(last, &p.in) ? last->index + 1 : 0;
         if (last && ((n_pend >= (size_t)a.batch && !same_group(last, &p.in)) || last->step != p.in.step)) {
             int r = flush(&ctx, pend, n_pend);
             n_pend = 0;
