@@ -2,6 +2,9 @@
  * cmd_config.c: `grpo config CONFIG.json [--set ...]` checks a job config
  * and prints the effective config (every key, defaults filled in);
  * `grpo config --reference` prints the Markdown table of every key.
+ * A train or eval config's rewards array is checked as grpo reward and
+ * grpo train check it (without starting a reward process) and printed with
+ * every reward's defaults.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 
 #include "cli.h"
 #include "common/common.h"
+#include "reward/reward.h"
 #include "trainer/jobconfig.h"
 
 int cmd_config(int argc, char **argv) {
@@ -19,7 +23,9 @@ int cmd_config(int argc, char **argv) {
                "Checks a job config as the given command reads it (unknown keys, keys that\n"
                "command does not use, types, ranges) and prints the effective config with\n"
                "every default filled in. Without --for, a config with a rewards, rollout or\n"
-               "algorithm section is checked for grpo train, any other for grpo sft.\n"
+               "algorithm section is checked for grpo train, any other for grpo sft. The rewards\n"
+               "array is checked as grpo train reads it (names, parameters, plugins loaded;\n"
+               "external programs found but not started) and printed with its defaults.\n"
                "--reference prints the table of every key (the source of docs/config.md).\n");
         return EXIT_OK;
     }
@@ -69,8 +75,20 @@ int cmd_config(int argc, char **argv) {
         free(rest);
         return EXIT_FAIL;
     }
+    RewardSet *rewards = NULL;
+    if (kind != JOB_SFT && !(rewards = reward_set_check(job.rewards, "rewards"))) {
+        fprintf(stderr, "grpo config: %s: %s\n", config, err_msg());
+        jobconfig_free(&job);
+        free(sets);
+        free(rest);
+        return EXIT_FAIL;
+    }
     fprintf(stderr, "grpo config: %s is a valid config for %s\n", config, jobconfig_kind_name(kind));
     cJSON *j = jobconfig_to_json(&job);
+    if (rewards) {
+        cJSON_ReplaceItemInObjectCaseSensitive(j, "rewards", reward_set_config(rewards));
+        reward_set_free(rewards);
+    }
     char *text = cJSON_Print(j);
     printf("%s\n", text);
     free(text);
