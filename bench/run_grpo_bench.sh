@@ -94,21 +94,22 @@ pa, pb = kv_line(f"{work}/parts1a.txt", "parts"), kv_line(f"{work}/parts1b.txt",
 p1 = {k: max(pa[k], pb[k]) for k in pa}
 tc = kv_line(f"{work}/torch.txt", "torch")
 f = lambda x: f"{x:.2f}"
-print("| run | rollout | reward | reference | train | comm | step | step, wall | parts sum | step / parts |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| run | rollout | reward | reference | train | comm | checkpoint | step | step, wall | parts sum | step / parts |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for name, r, p in (("grpo train, 1 rank x 2 threads", r1, p2), ("grpo train, 2 ranks x 1 thread", r2, p1)):
     print(f"| {name} | {f(r['rollout'])} | {f(r['reward'])} | {f(r['reference'])} | {f(r['train'])} | "
-          f"{f(r['comm'])} | {f(r['step'])} | {f(r['wall'])} | {f(p['sum'])} | {r['step'] / p['sum']:.2f}x |")
+          f"{f(r['comm'])} | {f(r['checkpoint'])} | {f(r['step'])} | {f(r['wall'])} | {f(p['sum'])} | "
+          f"{r['step'] / p['sum']:.2f}x |")
 for name, p in (("parts alone, 2 threads", p2), ("parts alone, 2 x 1 thread, half batch each", p1)):
-    print(f"| {name} | {f(p['rollout'])} | | {f(p['reference'])} | {f(p['train'] + p['optim'])} | | | | "
+    print(f"| {name} | {f(p['rollout'])} | | {f(p['reference'])} | {f(p['train'] + p['optim'])} | | | | | "
           f"{f(p['sum'])} | |")
 print(f"| PyTorch 1.13, 2 threads | {f(tc['rollout'])} | {f(tc['reward'])} | {f(tc['reference'])} | "
-      f"{f(tc['train'])} | | {f(tc['step'])} | | | |")
+      f"{f(tc['train'])} | | | {f(tc['step'])} | | | |")
 print()
 print(f"seconds; grpo train: median of {r1['n']} and {r2['n']} steps after a warm-up step (time/* of metrics.jsonl, "
       "rank 0; 'step, wall': between consecutive lines' elapsed_seconds); parts and PyTorch: median of 3 steps "
       "after a warm-up; the 2 x 1 thread parts row is the slower process, part by part; "
-      "time/checkpoint was 0 in every step (no checkpoint until the last).")
+      "train.save_steps is 0, so no step but the last writes a checkpoint, and that one after its metrics line.")
 print(f"goal step <= 1.3 x parts: 1 rank {r1['step'] / p2['sum']:.2f}x, 2 ranks {r2['step'] / p1['sum']:.2f}x; "
       f"goal comm < 5% of the step at 2 ranks: {100 * r2['comm'] / r2['step']:.1f}%; "
       f"PyTorch step / grpo train 1 rank: {tc['step'] / r1['step']:.2f}x")
