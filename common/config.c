@@ -210,6 +210,17 @@ static cJSON *get_path(cJSON *root, const char *path) {
     return cur;
 }
 
+/* The CF_JSON field whose value holds `path` (path = field "." more), or
+ * NULL. Its owner validates what is inside (e.g. the generator's keys). */
+static const CfgField *json_field_holding(const CfgSchema *s, const char *path) {
+    for (size_t i = 0; i < s->n; i++) {
+        size_t n = strlen(s->fields[i].path);
+        if (s->fields[i].type == CF_JSON && !strncmp(s->fields[i].path, path, n) && path[n] == '.' && path[n + 1])
+            return &s->fields[i];
+    }
+    return NULL;
+}
+
 static int apply_set(cJSON *root, const CfgSchema *s, unsigned user, const char *set) {
     const char *eq = strchr(set, '=');
     if (!eq || eq == set) return ERR("--set '%s': expected key.path=value", set);
@@ -218,6 +229,7 @@ static int apply_set(cJSON *root, const CfgSchema *s, unsigned user, const char 
     memcpy(path, set, pl);
     path[pl] = '\0';
     const CfgField *f = find_field(s, path);
+    if (!f) f = json_field_holding(s, path); /* data.generator.slip_rate: inside a JSON value */
     int rc = 0;
     if (!f) {
         const char **all = xmalloc(s->n * sizeof(char *));

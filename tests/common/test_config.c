@@ -102,6 +102,21 @@ int main(void) {
     expect_error(A, "{\"train\": 3}", NULL, "train: expected an object", NULL);
     expect_error(A, "[1]", NULL, "must be a JSON object", NULL);
     expect_error(A, "{} x", NULL, "unexpected text after the JSON value", NULL);
+    /* --set reaches inside a JSON-valued key; its owner validates what is there */
+    {
+        const char *in[2] = {"extra.k=3", "extra.sub.s=text"};
+        memset(&j, 0, sizeof(j));
+        int rc = config_load(&j, &schema, B, NULL, "{\"extra\": {\"a\": 1}}", in, 2);
+        cJSON *k = rc == 0 ? cJSON_GetObjectItem(j.extra, "k") : NULL;
+        cJSON *sub = rc == 0 ? cJSON_GetObjectItem(j.extra, "sub") : NULL;
+        TEST_CHECK(rc == 0 && cJSON_GetObjectItem(j.extra, "a") && k && k->valuedouble == 3 &&
+                       cJSON_IsString(cJSON_GetObjectItem(sub, "s")),
+                   "--set inside a JSON value: %s", rc ? err_msg() : "wrong value");
+        config_free(&j, &schema);
+    }
+    expect_error(A, "{}", "extra.k=3", "--set extra.k: tool a does not use this key", NULL);
+    expect_error(B, "{}", "extras.k=3", "--set extras.k: unknown key", NULL);
+
     /* an error names the --set it came from */
     expect_error(A, "{}", "train.steps=0", "--set train.steps=0: train.steps", NULL);
 
