@@ -5,7 +5,7 @@
  * table; bench/bench_rollout_torch.py is the PyTorch KV-cache reference and
  * bench/run_rollout_bench.sh runs both.
  *
- *   bench_rollout [--shape small|big|all] [--new N] [--reps R] [--only b1|g16|8x16|prefill]
+ *   bench_rollout [--shape small|big|all|qwen2.5-0.5b] [--new N] [--reps R] [--only b1|g16|8x16|prefill]
  *
  * Cases (temperature 1 sampling, EOS ignored so every sequence runs N new
  * tokens; prompt 32 tokens):
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_rollout [--shape small|big|all] [--new N] [--reps R] "
+            fprintf(stderr, "usage: bench_rollout [--shape small|big|all|qwen2.5-0.5b] [--new N] [--reps R] "
                             "[--only b1|g16|8x16|prefill]\n");
             return 2;
         }
@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
     printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t s = 0; s < N_BENCH_SHAPES; s++) {
         const Shape *sh = &bench_shapes[s];
-        if (strcmp(which, "all") && strcmp(which, sh->name)) continue;
+        if (!bench_shape_selected(sh, which)) continue;
         ModelConfig cfg = bench_shape_config(sh);
         Model m;
         if (model_init(&m, &cfg)) FATAL("%s", err_msg());

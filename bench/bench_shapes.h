@@ -2,8 +2,8 @@
  * bench_shapes.h: the two benchmark model shapes of the model-core issue,
  * shared by bench_train.c, bench_rollout.c and bench_grpo_parts.c: small
  * (about 3M parameters) and big (about 27M), Llama-style with tied
- * embeddings; random prompts for the rollout benches; and the machine's
- * load average, which every table prints.
+ * embeddings, and Qwen2.5-0.5B's shape on request; random prompts for the
+ * rollout benches; and the machine's load average, which every table prints.
  */
 #ifndef GRPO_BENCH_SHAPES_H
 #define GRPO_BENCH_SHAPES_H
@@ -19,12 +19,22 @@
 typedef struct {
     const char *name;
     int V, C, L, NH, NKV, F; /* F: MLP width */
+    int in_all;              /* run by --shape all */
 } Shape;
 
+/* qwen2.5-0.5b is Qwen2.5-0.5B's shape (494M parameters; no q/k/v biases,
+ * which add no matrix products): only when named, for docs/r1zero.md's
+ * estimates of real runs. */
 static const Shape bench_shapes[] = {
-    {"small", 256, 256, 4, 8, 4, 688},
-    {"big", 8192, 512, 8, 8, 2, 1408},
+    {"small", 256, 256, 4, 8, 4, 688, 1},
+    {"big", 8192, 512, 8, 8, 2, 1408, 1},
+    {"qwen2.5-0.5b", 151936, 896, 24, 14, 2, 4864, 0},
 };
+
+/* Whether --shape WHICH selects sh. */
+static inline int bench_shape_selected(const Shape *sh, const char *which) {
+    return !strcmp(which, sh->name) || (!strcmp(which, "all") && sh->in_all);
+}
 #define N_BENCH_SHAPES (sizeof(bench_shapes) / sizeof(bench_shapes[0]))
 
 /* The ModelConfig of a shape (positions up to 1024, RoPE theta 1e4). */

@@ -5,7 +5,7 @@
  * PyTorch reference is bench/bench_train_torch.py (bench/run_train_bench.sh
  * runs both and prints them side by side).
  *
- *   bench_train [--steps N] [--warmup N] [--shape small|big|all] [--recompute]
+ *   bench_train [--steps N] [--warmup N] [--shape small|big|all|qwen2.5-0.5b] [--recompute]
  *
  * Model FLOPs per token (as in the PaLM paper's MFU): 6 x (matmul parameters
  * incl. the LM head) + 6 x L x T x QD for causal attention (fwd + bwd, QK^T
@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--shape") && i + 1 < argc) which = argv[++i];
         else if (!strcmp(argv[i], "--recompute")) recompute = 1;
         else {
-            fprintf(stderr, "usage: bench_train [--steps N] [--warmup N] [--shape small|big|all] [--recompute]\n");
+            fprintf(stderr, "usage: bench_train [--steps N] [--warmup N] [--shape small|big|all|qwen2.5-0.5b] [--recompute]\n");
             return 2;
         }
     }
@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     printf("|---|---|---|---|---|---|---|\n");
     for (size_t s = 0; s < N_BENCH_SHAPES; s++) {
         const Shape *sh = &bench_shapes[s];
-        if (strcmp(which, "all") && strcmp(which, sh->name)) continue;
+        if (!bench_shape_selected(sh, which)) continue;
         ModelConfig cfg = bench_shape_config(sh);
         Model m;
         if (model_init(&m, &cfg)) FATAL("%s", err_msg());
