@@ -47,6 +47,26 @@ static void resolve_reward_paths(cJSON *node, const char *config) {
     }
 }
 
+/* The built-in recipe names its tokenizer relative to the source tree
+ * (configs/tokenizers/r1-chars.json). Run from another folder, or installed,
+ * the file is taken from the source tree grpo was built from, else from the
+ * installed data folder (GRPO_SOURCE_DIR, GRPO_DATA_DIR: CMakeLists.txt). */
+static void locate_builtin_tokenizer(cJSON *root) {
+    cJSON *model = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "defaults"), "model");
+    cJSON *tok = cJSON_GetObjectItem(model, "tokenizer");
+    if (!cJSON_IsString(tok) || tok->valuestring[0] == '/' || is_regular_file(tok->valuestring)) return;
+    const char *const dirs[] = {GRPO_SOURCE_DIR, GRPO_DATA_DIR};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *path = path_join(dirs[i], tok->valuestring);
+        if (is_regular_file(path)) {
+            cJSON_ReplaceItemInObject(model, "tokenizer", cJSON_CreateString(path));
+            free(path);
+            return;
+        }
+        free(path);
+    }
+}
+
 int cmd_pipeline(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         help();
@@ -78,6 +98,7 @@ int cmd_pipeline(int argc, char **argv) {
     const char *origin = config ? config : "the built-in r1zero-tiny pipeline";
     cJSON *root = config ? json_read_file(config)
                          : json_parse_named(grpo_embedded_r1zero_tiny, strlen(grpo_embedded_r1zero_tiny), origin);
+    if (root && !config) locate_builtin_tokenizer(root);
     int rc = root ? pipeline_apply_sets(root, sets, n_sets) : -1;
     free(sets);
     if (rc == 0 && config) resolve_reward_paths(root, config);
