@@ -23,3 +23,6 @@ grpo_test(NAME test_grpo_parity SOURCES trainer/test_grpo_parity.c)
 # The shipped recipes: real-model recipes one step on shrunk models, the tiny
 # pipelines with every stage shortened, restart skips finished stages.
 grpo_cli_test(NAME test_recipes_cli SCRIPT cli/test_recipes.sh TIMEOUT 900)
+# The tiny recipes still teach: r1zero-tiny's held-out pass@1, think rate and
+# length rise; distill-tiny's student beats itself before distillation.
+grpo_cli_test(NAME test_recipes_learn SCRIPT cli/test_recipes_learn.sh LABELS slow TIMEOUT 1200)
