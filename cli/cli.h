@@ -11,6 +11,8 @@
 
 #include "model/model.h"
 #include "model/tokenizer/tokenizer.h"
+#include "trainer/dist.h"
+#include "trainer/jobconfig.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -49,6 +51,15 @@ int cli_fail(const char *cmd);
  * strings, which are argv's) the n_sets overrides. Returns EXIT_OK or a
  * usage error (already printed). */
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
+
+/* Takes --dry-run out of argv (for grpo train / grpo sft); returns 1 if it
+ * was there. */
+int cli_take_dry_run(int *argc, char **argv);
+/* --dry-run: prints (rank 0) the memory a rank of the job would need and
+ * whether it fits, without loading weights (sft reads and tokenizes its
+ * data: its workspace is sized by the longest example); EXIT_OK if it fits,
+ * else EXIT_FAIL with the reason. */
+int cli_dry_run(const char *cmd, const JobConfig *job, const Dist *d);
 
 /* Option values: the whole string must be the number. Return 0, or -1
  * (nothing printed) when s is not a number in range: a decimal integer in

@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "common/common.h"
+#include "trainer/memory.h"
+#include "trainer/sft.h"
 
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
@@ -51,6 +53,39 @@ int cli_job_args(const char *cmd, int argc, char **argv, const char **config, co
         }
     }
     if (!*config) return cli_usage_error(cmd, "missing CONFIG.json");
+    return EXIT_OK;
+}
+
+int cli_take_dry_run(int *argc, char **argv) {
+    int found = 0, k = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && !strcmp(argv[i], "--dry-run")) found = 1;
+        else argv[k++] = argv[i];
+    }
+    *argc = k;
+    return found;
+}
+
+int cli_dry_run(const char *cmd, const JobConfig *job, const Dist *d) {
+    ModelConfig cfg;
+    MemEstimate e;
+    long longest = 0;
+    int rc = memory_model_config(job, &cfg);
+    if (rc == 0 && job->kind == JOB_SFT) rc = sft_longest_sequence(job, cfg.n_eos ? cfg.eos_token_ids[0] : -1, &longest);
+    if (rc == 0) rc = memory_estimate(job, &cfg, d->world, dist_local_size(d), longest, &e);
+    if (rc == 0 && d->rank == 0) {
+        size_t n = 0;
+        model_param_count_checked(&cfg, "model", &n);
+        printf("grpo %s --dry-run: %s, %zu parameters; %d rank%s (%d on this node)\n", cmd, cfg.architecture, n,
+               d->world, d->world > 1 ? "s" : "", e.ranks_per_node);
+        memory_print(&e, stdout);
+        fflush(stdout);
+    }
+    if (rc == 0) rc = memory_fits(&e);
+    if (rc) {
+        if (d->rank == 0) fprintf(stderr, "grpo %s: %s\n", cmd, err_msg());
+        return EXIT_FAIL;
+    }
     return EXIT_OK;
 }
 

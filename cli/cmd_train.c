@@ -11,7 +11,7 @@
 #include "trainer/jobconfig.h"
 
 static void help(void) {
-    printf("usage: grpo train CONFIG.json [--set key.path=value ...]\n"
+    printf("usage: grpo train CONFIG.json [--dry-run] [--set key.path=value ...]\n"
            "\n"
            "GRPO reinforcement learning: sample groups of completions per prompt, score\n"
            "them with the config's reward functions, and push the policy toward the\n"
@@ -21,6 +21,8 @@ static void help(void) {
            "\n"
            "  CONFIG.json       the job config (docs/config.md lists every key,\n"
            "                    docs/training.md explains the trainer's)\n"
+           "  --dry-run         print the memory a rank would need (estimate) and whether\n"
+           "                    it fits, then stop (nothing is loaded or written)\n"
            "  --set k.p=value   override one key (value parsed as JSON, else a string);\n"
            "                    repeatable, e.g. --set algorithm.beta=0.001\n"
            "\n"
@@ -34,6 +36,7 @@ int cmd_train(int argc, char **argv) {
         help();
         return EXIT_OK;
     }
+    const int dry_run = cli_take_dry_run(&argc, argv);
     const char *config;
     const char **sets;
     size_t n_sets;
@@ -52,6 +55,13 @@ int cmd_train(int argc, char **argv) {
         free(sets);
         dist_finalize(&d);
         return EXIT_FAIL;
+    }
+    if (dry_run) {
+        rc = cli_dry_run("train", &job, &d);
+        jobconfig_free(&job);
+        free(sets);
+        dist_finalize(&d);
+        return rc;
     }
     rc = grpo_run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
     if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo train: %s\n", err_msg());
