@@ -9,7 +9,11 @@
 
 #include "cli.h"
 #include "common/common.h"
+#include "data/template.h"
+#include "reward/reward.h"
 #include "trainer/jobconfig.h"
+#include "trainer/prompts.h"
+#include "trainer/sft.h"
 
 int cmd_config(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
@@ -17,9 +21,12 @@ int cmd_config(int argc, char **argv) {
                "       grpo config --reference\n"
                "\n"
                "Checks a job config as the given command reads it (unknown keys, keys that\n"
-               "command does not use, types, ranges) and prints the effective config with\n"
-               "every default filled in. Without --for, a config with a rewards, rollout or\n"
-               "algorithm section is checked for grpo train, any other for grpo sft.\n"
+               "command does not use, types, ranges, model.init, the template, the data\n"
+               "source (grpo train and eval read their prompts), and the rewards array: a\n"
+               "plugin reward's library is loaded and an external reward's program started\n"
+               "to check them) and prints the effective config with every default filled\n"
+               "in. Without --for, a config with a rewards, rollout or algorithm section is\n"
+               "checked for grpo train, any other for grpo sft.\n"
                "--reference prints the table of every key (the source of docs/config.md).\n");
         return EXIT_OK;
     }
@@ -63,6 +70,31 @@ int cmd_config(int argc, char **argv) {
     }
     JobConfig job = {0};
     if ((!for_cmd && jobconfig_guess_kind(config, &kind)) || jobconfig_load(&job, kind, config, sets, n_sets)) {
+        fprintf(stderr, "grpo config: %s\n", err_msg());
+        jobconfig_free(&job);
+        free(sets);
+        free(rest);
+        return EXIT_FAIL;
+    }
+    /* What the schema leaves to others: the rewards array and model.init. */
+    int bad = 0;
+    if (job.model_init && !cJSON_IsNull(job.model_init)) {
+        ModelConfig mc;
+        bad = model_config_from_json(&mc, job.model_init, "model.init");
+    }
+    if (!bad && kind != JOB_SFT) {
+        RewardSet *rs = reward_set_new(job.rewards, "rewards");
+        bad = rs == NULL;
+        reward_set_free(rs);
+    }
+    if (!bad && template_check(job.template_name)) bad = err_prefix("data.template");
+    if (!bad && kind == JOB_SFT) bad = sft_check(&job);
+    if (!bad && kind != JOB_SFT) { /* the prompts: a readable file, or a valid generator */
+        PromptSource src;
+        bad = prompts_open(&src, &job, kind == JOB_EVAL);
+        prompts_close(&src);
+    }
+    if (bad) {
         fprintf(stderr, "grpo config: %s\n", err_msg());
         jobconfig_free(&job);
         free(sets);

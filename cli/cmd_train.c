@@ -9,6 +9,7 @@
 #include "trainer/dist.h"
 #include "trainer/grpo.h"
 #include "trainer/jobconfig.h"
+#include "trainer/memory.h"
 
 static void help(void) {
     printf("usage: grpo train CONFIG.json [--dry-run] [--set key.path=value ...]\n"
@@ -63,7 +64,8 @@ int cmd_train(int argc, char **argv) {
         dist_finalize(&d);
         return rc;
     }
-    rc = grpo_run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
+    /* the job's memory, estimated before anything is allocated */
+    rc = memory_check_job(&job, &d) == 0 && grpo_run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
     if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo train: %s\n", err_msg());
     jobconfig_free(&job);
     free(sets);

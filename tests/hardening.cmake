@@ -4,3 +4,4 @@
 # faults.cmake.)
 grpo_test(NAME test_checkpoint_hostile SOURCES checkpoint/test_checkpoint_hostile.c)
 grpo_test(NAME test_encode_max SOURCES tokenizer/test_encode_max.c)
+grpo_cli_test(NAME test_hardening_cli SCRIPT cli/test_hardening.sh)

@@ -318,3 +318,10 @@ int memory_check(const JobConfig *job, const ModelConfig *cfg, const Dist *d, lo
     if (!dist_all_ok(d, rc == 0)) return rc ? -1 : ERR("memory: the job does not fit on another rank's node");
     return 0;
 }
+
+int memory_check_job(const JobConfig *job, const Dist *d) {
+    ModelConfig cfg;
+    int rc = memory_model_config(job, &cfg);
+    if (!dist_all_ok(d, rc == 0)) return rc ? -1 : ERR("reading the model's config failed on another rank");
+    return memory_check(job, &cfg, d, 0);
+}

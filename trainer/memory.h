@@ -79,4 +79,9 @@ int memory_model_config(const JobConfig *job, ModelConfig *cfg);
  * memory_fits. Every rank returns the same status. */
 int memory_check(const JobConfig *job, const ModelConfig *cfg, const Dist *d, long seq_tokens);
 
+/* memory_check for a job whose model is not loaded yet: its architecture
+ * from memory_model_config. For a launcher to call before the trainer
+ * allocates anything (grpo train does, from the command line). */
+int memory_check_job(const JobConfig *job, const Dist *d);
+
 #endif

@@ -216,8 +216,8 @@ static size_t longest_of(const SeqSet *a, const SeqSet *b) {
     return longest;
 }
 
-/* What the config can get wrong that the schema's ranges cannot see. */
-static int sft_check(const JobConfig *job) {
+int sft_check(const JobConfig *job) {
+    if (!job->train_file) return ERR("data.train_file: required key is missing (the JSONL or text file to train on)");
     if (job->micro_batch_size > job->batch_size)
         return ERR("train.micro_batch_size: %ld is larger than train.batch_size %ld (the sequences of a step, over "
                    "all ranks); choose 1 to %ld",

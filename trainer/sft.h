@@ -14,6 +14,11 @@
  * outcome on every rank). */
 int sft_run(const JobConfig *job, const Dist *d);
 
+/* What a config can get wrong for grpo sft that the schema's types and
+ * ranges cannot see (data.train_file missing, a micro-batch larger than
+ * the batch); sft_run and `grpo config` call it. */
+int sft_check(const JobConfig *job);
+
 /* The longest sequence (in tokens, at most data.max_length) the job's
  * training and eval data make with the job's tokenizer, as sft_run builds
  * them: what sft_run sizes its workspace for. Loads the tokenizer and the
