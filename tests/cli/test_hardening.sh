@@ -101,6 +101,10 @@ expect 1 "train.batch_size" "$GRPO" "${SFT[@]}" --set train.output_dir="$WORK/m2
 expect 1 "train.micro_batch_size" "$GRPO" "${SFT[@]}" --set train.output_dir="$WORK/m3" --set train.micro_batch_size=1e15
 expect 1 "train.micro_batch_size" "$GRPO" "${SFT[@]}" --set train.output_dir="$WORK/m3" --set train.batch_size=1e15 \
   --set train.micro_batch_size=1e15
+expect 1 "data.generator: train.steps x train.batch_size" "$GRPO" "${SFT[@]}" --set train.output_dir="$WORK/m2" \
+  --set data.train_file=null --set 'data.generator={"task": "corpus"}' --set train.steps=1e15 --set train.batch_size=1e15
+GRPO_MAX_MEMORY=0 expect 1 "what a process can address" "$GRPO" "${SFT[@]}" --set train.output_dir="$WORK/m2" \
+  --set data.train_file=null --set 'data.generator={"task": "corpus"}' --set train.steps=1e15 --set train.batch_size=1e15
 expect 1 "lower train.batch_size" "$GRPO" train "$WORK/grpo.json" --set train.output_dir="$WORK/m4" --set train.batch_size=1e15
 expect 1 "train.micro_batch_size" "$GRPO" train "$WORK/grpo.json" --set train.output_dir="$WORK/m4" \
   --set train.micro_batch_size=1e15
