@@ -30,8 +30,10 @@ static uint8_t *tmpl_bytes;
 static size_t tmpl_len;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    snprintf(tmpl, sizeof(tmpl), "fuzz_checkpoint.%ld.template.h5", (long)getpid());
-    snprintf(cur, sizeof(cur), "fuzz_checkpoint.%ld.h5", (long)getpid());
+    /* in memory when it can be: every run writes, fsyncs and reads a file */
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ".";
+    snprintf(tmpl, sizeof(tmpl), "%s/fuzz_checkpoint.%ld.template.h5", dir, (long)getpid());
+    snprintf(cur, sizeof(cur), "%s/fuzz_checkpoint.%ld.h5", dir, (long)getpid());
     ModelConfig c;
     memset(&c, 0, sizeof(c));
     snprintf(c.architecture, sizeof(c.architecture), "Qwen2ForCausalLM");
