@@ -27,7 +27,6 @@
 
 #include "bench_shapes.h"
 #include "common/common.h"
-#include "common/rng.h"
 #include "model/kernels.h"
 #include "model/model.h"
 #include "rollout/rollout.h"
@@ -67,12 +66,8 @@ typedef struct {
 
 /* Runs P prompts x G samples of `new` tokens, reps times after a warm-up. */
 static Result run_case(RolloutWorker *w, int V, int P, int G, int plen, int new_tokens, int reps) {
-    int *ids = xmalloc((size_t)P * plen * sizeof(int));
-    Rng r;
-    rng_init(&r, 9, 0, 0, 0);
-    for (int i = 0; i < P * plen; i++) ids[i] = (int)rng_below(&r, (uint32_t)V);
-    RolloutPrompt *p = xmalloc((size_t)P * sizeof(RolloutPrompt));
-    for (int i = 0; i < P; i++) p[i] = (RolloutPrompt){NULL, ids + (size_t)i * plen, plen, (uint32_t)i};
+    int *ids;
+    RolloutPrompt *p = bench_random_prompts(V, P, plen, &ids);
     RolloutConfig rc;
     rollout_config_default(&rc);
     rc.num_generations = G, rc.max_completion_length = new_tokens, rc.ignore_eos = 1, rc.temperature = 1.0f;
@@ -91,16 +86,6 @@ static Result run_case(RolloutWorker *w, int V, int P, int G, int plen, int new_
     }
     free(ids), free(p), free(g);
     return best;
-}
-
-static double loadavg(void) {
-    FILE *f = fopen("/proc/loadavg", "r");
-    double l = -1;
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1) l = -1;
-        fclose(f);
-    }
-    return l;
 }
 
 int main(int argc, char **argv) {
@@ -125,7 +110,7 @@ int main(int argc, char **argv) {
     double bw = stream_bandwidth(), bw_end;
     printf("threads: %d (OMP_NUM_THREADS), matmul: %s, read bandwidth %.1f GB/s (1 GiB streaming sum, same run), "
            "load average %.2f at start\n",
-           omp_get_max_threads(), isa[matmul_rowstable_isa()], bw, loadavg());
+           omp_get_max_threads(), isa[matmul_rowstable_isa()], bw, bench_loadavg());
     printf("prompt 32 tokens, %d new tokens per sample, temperature 1, best of %d runs\n\n", new_tokens, reps);
     printf("| shape | params | weights MiB | b1 bound tok/s | decode b1 tok/s | %% of bound | decode g16 tok/s | "
            "g16 / b1 | decode 8x16 tok/s | prefill tok/s (8x128) | KV MiB (8x16) |\n");
@@ -154,6 +139,6 @@ int main(int argc, char **argv) {
     }
     bw_end = stream_bandwidth();
     printf("\nload average %.2f at end; read bandwidth %.1f GB/s at end (the bound column uses the start's)\n",
-           loadavg(), bw_end);
+           bench_loadavg(), bw_end);
     return 0;
 }

@@ -127,17 +127,26 @@ def sample(logits):
     return tok[:, 0], logp
 
 
-def run_decode(m, P, G, plen, new, mv):
-    """P prompts x G samples: prefill each prompt once, copy its cache to G rows, decode."""
-    tokens = torch.randint(0, m.V, (P, plen))
-    B = P * G
-    cache = m.new_cache(B, plen + new)
+def prefill_groups(m, tokens, G, new):
+    """Prefills each of the P prompts (P, plen) once and copies its cache to
+    its G rows of a cache for plen + new positions; returns that cache and
+    the last prompt token's logits, one row per sample (P*G, V)."""
+    P, plen = tokens.shape
+    cache = m.new_cache(P * G, plen + new)
     pc = m.new_cache(P, plen)
     logits = m.prefill(tokens, pc)
     for l in range(m.L):
         for j in range(2):
             cache[l][j][:, :, :plen] = pc[l][j].repeat_interleave(G, dim=0)
-    tok, _ = sample(logits.repeat_interleave(G, dim=0))
+    return cache, logits.repeat_interleave(G, dim=0)
+
+
+def run_decode(m, P, G, plen, new, mv):
+    """P prompts x G samples: prefill each prompt once, copy its cache to G rows, decode."""
+    tokens = torch.randint(0, m.V, (P, plen))
+    B = P * G
+    cache, logits = prefill_groups(m, tokens, G, new)
+    tok, _ = sample(logits)
     t0 = time.perf_counter()
     for s in range(new - 1):
         logits = m.decode(tok, plen + s, cache, mv)

@@ -52,14 +52,15 @@ int cli_fail(const char *cmd);
  * usage error (already printed). */
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
 
-/* Takes --dry-run out of argv (for grpo train / grpo sft); returns 1 if it
- * was there. */
-int cli_take_dry_run(int *argc, char **argv);
-/* --dry-run: prints (rank 0) the memory a rank of the job would need and
+/* Runs job command cmd ("sft", "train") of the given kind: parses
+ * `CONFIG.json [--dry-run] [--set ...]`, starts MPI when launched by
+ * mpirun/srun, loads the config for kind and calls run on every rank; prints
+ * the error (rank 0) and returns the exit code. With --dry-run it calls no
+ * run: it prints (rank 0) the memory a rank of the job would need and
  * whether it fits, without loading weights (sft reads and tokenizes its
- * data: its workspace is sized by the longest example); EXIT_OK if it fits,
- * else EXIT_FAIL with the reason. */
-int cli_dry_run(const char *cmd, const JobConfig *job, const Dist *d);
+ * data: its workspace is sized by the longest example), and returns EXIT_OK
+ * if it fits, else EXIT_FAIL with the reason. */
+int cli_run_job(const char *cmd, JobKind kind, int (*run)(const JobConfig *, const Dist *), int argc, char **argv);
 
 /* Option values: the whole string must be the number. Return 0, or -1
  * (nothing printed) when s is not a number in range: a decimal integer in

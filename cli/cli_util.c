@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "common/common.h"
+#include "trainer/dist.h"
 #include "trainer/memory.h"
 #include "trainer/sft.h"
 
@@ -56,7 +57,8 @@ int cli_job_args(const char *cmd, int argc, char **argv, const char **config, co
     return EXIT_OK;
 }
 
-int cli_take_dry_run(int *argc, char **argv) {
+/* Takes --dry-run out of argv; returns 1 if it was there. */
+static int take_dry_run(int *argc, char **argv) {
     int found = 0, k = 0;
     for (int i = 0; i < *argc; i++) {
         if (i > 0 && !strcmp(argv[i], "--dry-run")) found = 1;
@@ -66,7 +68,9 @@ int cli_take_dry_run(int *argc, char **argv) {
     return found;
 }
 
-int cli_dry_run(const char *cmd, const JobConfig *job, const Dist *d) {
+/* --dry-run (cli_run_job): prints the estimate on rank 0; 0 if the job fits,
+ * else -1 with the reason in err_msg. */
+static int dry_run(const char *cmd, const JobConfig *job, const Dist *d) {
     ModelConfig cfg;
     MemEstimate e;
     long longest = 0;
@@ -81,12 +85,7 @@ int cli_dry_run(const char *cmd, const JobConfig *job, const Dist *d) {
         memory_print(&e, stdout);
         fflush(stdout);
     }
-    if (rc == 0) rc = memory_fits(&e);
-    if (rc) {
-        if (d->rank == 0) fprintf(stderr, "grpo %s: %s\n", cmd, err_msg());
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    return rc == 0 ? memory_fits(&e) : rc;
 }
 
 int cli_parse_long(const char *s, long lo, long hi, long *out) {
@@ -114,4 +113,27 @@ int cli_parse_float(const char *s, float *out) {
     if (errno || end == s || *end || !isfinite(v)) return -1;
     *out = (float)v;
     return 0;
+}
+
+int cli_run_job(const char *cmd, JobKind kind, int (*run)(const JobConfig *, const Dist *), int argc, char **argv) {
+    const int dry = take_dry_run(&argc, argv);
+    const char *config;
+    const char **sets;
+    size_t n_sets;
+    int rc = cli_job_args(cmd, argc, argv, &config, &sets, &n_sets);
+    if (rc != EXIT_OK) {
+        free(sets);
+        return rc;
+    }
+    Dist d;
+    dist_init(&d, &argc, &argv);
+    if (d.rank != 0) log_set_level(LOG_QUIET);
+    JobConfig job;
+    if (jobconfig_load(&job, kind, config, sets, n_sets)) rc = EXIT_FAIL;
+    else rc = (dry ? dry_run(cmd, &job, &d) : run(&job, &d)) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo %s: %s\n", cmd, err_msg());
+    jobconfig_free(&job);
+    free(sets);
+    dist_finalize(&d);
+    return rc;
 }

@@ -2,6 +2,10 @@
  * cmd_config.c: `grpo config CONFIG.json [--set ...]` checks a job config
  * and prints the effective config (every key, defaults filled in);
  * `grpo config --reference` prints the Markdown table of every key.
+ * A train or eval config's rewards array is checked as grpo reward and
+ * grpo train check it (without starting a reward process) and printed with
+ * every reward's defaults; model.init, the template and the data source
+ * (sft's training data, train's and eval's prompts) are checked too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +26,12 @@ int cmd_config(int argc, char **argv) {
                "\n"
                "Checks a job config as the given command reads it (unknown keys, keys that\n"
                "command does not use, types, ranges, model.init, the template, the data\n"
-               "source (grpo train and eval read their prompts), and the rewards array: a\n"
-               "plugin reward's library is loaded and an external reward's program started\n"
-               "to check them) and prints the effective config with every default filled\n"
-               "in. Without --for, a config with a rewards, rollout or algorithm section is\n"
-               "checked for grpo train, any other for grpo sft.\n"
+               "source: grpo train and eval read their prompts) and prints the effective\n"
+               "config with every default filled in. Without --for, a config with a\n"
+               "rewards, rollout or algorithm section is checked for grpo train, any other\n"
+               "for grpo sft. The rewards array is checked as grpo train reads it (names,\n"
+               "parameters, plugins loaded; external programs found but not started) and\n"
+               "printed with its defaults.\n"
                "--reference prints the table of every key (the source of docs/config.md).\n");
         return EXIT_OK;
     }
@@ -76,17 +81,15 @@ int cmd_config(int argc, char **argv) {
         free(rest);
         return EXIT_FAIL;
     }
-    /* What the schema leaves to others: the rewards array and model.init. */
+    /* What the schema leaves to others: model.init, the rewards array, the
+     * template and the data source. */
+    RewardSet *rewards = NULL;
     int bad = 0;
     if (job.model_init && !cJSON_IsNull(job.model_init)) {
         ModelConfig mc;
         bad = model_config_from_json(&mc, job.model_init, "model.init");
     }
-    if (!bad && kind != JOB_SFT) {
-        RewardSet *rs = reward_set_new(job.rewards, "rewards");
-        bad = rs == NULL;
-        reward_set_free(rs);
-    }
+    if (!bad && kind != JOB_SFT) bad = (rewards = reward_set_check(job.rewards, "rewards")) == NULL;
     if (!bad && template_check(job.template_name)) bad = err_prefix("data.template");
     if (!bad && kind == JOB_SFT) bad = sft_check(&job);
     if (!bad && kind != JOB_SFT) { /* the prompts: a readable file, or a valid generator */
@@ -95,7 +98,8 @@ int cmd_config(int argc, char **argv) {
         prompts_close(&src);
     }
     if (bad) {
-        fprintf(stderr, "grpo config: %s\n", err_msg());
+        fprintf(stderr, "grpo config: %s: %s\n", config, err_msg());
+        reward_set_free(rewards);
         jobconfig_free(&job);
         free(sets);
         free(rest);
@@ -103,6 +107,10 @@ int cmd_config(int argc, char **argv) {
     }
     fprintf(stderr, "grpo config: %s is a valid config for %s\n", config, jobconfig_kind_name(kind));
     cJSON *j = jobconfig_to_json(&job);
+    if (rewards) {
+        cJSON_ReplaceItemInObjectCaseSensitive(j, "rewards", reward_set_config(rewards));
+        reward_set_free(rewards);
+    }
     char *text = cJSON_Print(j);
     printf("%s\n", text);
     free(text);

@@ -58,8 +58,10 @@ static void option_key(const char *opt, char *buf, size_t cap) {
         if (*s == '-') *s = '_';
 }
 
-/* A command-line value as JSON: a number when the whole text is one, else a string. */
+/* A command-line value as JSON: a number when the whole text is one, true
+ * or false, else a string. */
 static cJSON *option_value(const char *v) {
+    if (!strcmp(v, "true") || !strcmp(v, "false")) return cJSON_CreateBool(v[0] == 't');
     char *end;
     errno = 0;
     double d = strtod(v, &end);

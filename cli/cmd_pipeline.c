@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "common/common.h"
 #include "common/json.h"
+#include "reward/reward.h"
 #include "trainer/dist.h"
 #include "trainer/pipeline.h"
 
@@ -34,6 +35,16 @@ static void help(void) {
            "  --print           print the effective pipeline config and exit\n"
            "\n"
            "Runs under mpirun/srun too: every stage is data-parallel.\n");
+}
+
+/* Every "rewards" array of the pipeline (defaults and stages) gets its
+ * relative plugin and program paths made absolute from the pipeline file's
+ * folder, before the stages' configs are written elsewhere. */
+static void resolve_reward_paths(cJSON *node, const char *config) {
+    for (cJSON *it = node ? node->child : NULL; it; it = it->next) {
+        if (it->string && !strcmp(it->string, "rewards") && cJSON_IsArray(it)) reward_config_resolve_paths(it, config);
+        else if (cJSON_IsObject(it) || cJSON_IsArray(it)) resolve_reward_paths(it, config);
+    }
 }
 
 int cmd_pipeline(int argc, char **argv) {
@@ -69,6 +80,7 @@ int cmd_pipeline(int argc, char **argv) {
                          : json_parse_named(grpo_embedded_r1zero_tiny, strlen(grpo_embedded_r1zero_tiny), origin);
     int rc = root ? pipeline_apply_sets(root, sets, n_sets) : -1;
     free(sets);
+    if (rc == 0 && config) resolve_reward_paths(root, config);
     if (rc) {
         cJSON_Delete(root);
         return cli_fail("pipeline");

@@ -1,5 +1,5 @@
 /*
- * cmd_sft.c: `grpo sft CONFIG.json [--set key.path=value ...]`.
+ * cmd_sft.c: `grpo sft CONFIG.json [--dry-run] [--set key.path=value ...]`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +7,6 @@
 
 #include "cli.h"
 #include "common/common.h"
-#include "trainer/dist.h"
-#include "trainer/jobconfig.h"
 #include "trainer/sft.h"
 
 static void help(void) {
@@ -34,37 +32,5 @@ int cmd_sft(int argc, char **argv) {
         help();
         return EXIT_OK;
     }
-    const int dry_run = cli_take_dry_run(&argc, argv);
-    const char *config;
-    const char **sets;
-    size_t n_sets;
-    int rc = cli_job_args("sft", argc, argv, &config, &sets, &n_sets);
-    if (rc != EXIT_OK) {
-        free(sets);
-        return rc;
-    }
-    Dist d;
-    dist_init(&d, &argc, &argv);
-    if (d.rank != 0) log_set_level(LOG_QUIET);
-    JobConfig job;
-    if (jobconfig_load(&job, JOB_SFT, config, sets, n_sets)) {
-        if (d.rank == 0) fprintf(stderr, "grpo sft: %s\n", err_msg());
-        jobconfig_free(&job);
-        free(sets);
-        dist_finalize(&d);
-        return EXIT_FAIL;
-    }
-    if (dry_run) {
-        rc = cli_dry_run("sft", &job, &d);
-        jobconfig_free(&job);
-        free(sets);
-        dist_finalize(&d);
-        return rc;
-    }
-    rc = sft_run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
-    if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo sft: %s\n", err_msg());
-    jobconfig_free(&job);
-    free(sets);
-    dist_finalize(&d);
-    return rc;
+    return cli_run_job("sft", JOB_SFT, sft_run, argc, argv);
 }

@@ -1,14 +1,12 @@
 /*
- * cmd_train.c: `grpo train CONFIG.json [--set key.path=value ...]`.
+ * cmd_train.c: `grpo train CONFIG.json [--dry-run] [--set key.path=value ...]`.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
 #include "common/common.h"
-#include "trainer/dist.h"
 #include "trainer/grpo.h"
-#include "trainer/jobconfig.h"
 #include "trainer/memory.h"
 
 static void help(void) {
@@ -32,43 +30,16 @@ static void help(void) {
            "rerun continues from the newest valid checkpoint, exactly.\n");
 }
 
+/* grpo_run after the job's memory estimate: refused before anything is
+ * allocated when it does not fit (docs/training.md, Memory). */
+static int train_checked(const JobConfig *job, const Dist *d) {
+    return memory_check_job(job, d) == 0 ? grpo_run(job, d) : -1;
+}
+
 int cmd_train(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         help();
         return EXIT_OK;
     }
-    const int dry_run = cli_take_dry_run(&argc, argv);
-    const char *config;
-    const char **sets;
-    size_t n_sets;
-    int rc = cli_job_args("train", argc, argv, &config, &sets, &n_sets);
-    if (rc != EXIT_OK) {
-        free(sets);
-        return rc;
-    }
-    Dist d;
-    dist_init(&d, &argc, &argv);
-    if (d.rank != 0) log_set_level(LOG_QUIET);
-    JobConfig job;
-    if (jobconfig_load(&job, JOB_TRAIN, config, sets, n_sets)) {
-        if (d.rank == 0) fprintf(stderr, "grpo train: %s\n", err_msg());
-        jobconfig_free(&job);
-        free(sets);
-        dist_finalize(&d);
-        return EXIT_FAIL;
-    }
-    if (dry_run) {
-        rc = cli_dry_run("train", &job, &d);
-        jobconfig_free(&job);
-        free(sets);
-        dist_finalize(&d);
-        return rc;
-    }
-    /* the job's memory, estimated before anything is allocated */
-    rc = memory_check_job(&job, &d) == 0 && grpo_run(&job, &d) == 0 ? EXIT_OK : EXIT_FAIL;
-    if (rc != EXIT_OK && d.rank == 0) fprintf(stderr, "grpo train: %s\n", err_msg());
-    jobconfig_free(&job);
-    free(sets);
-    dist_finalize(&d);
-    return rc;
+    return cli_run_job("train", JOB_TRAIN, train_checked, argc, argv);
 }

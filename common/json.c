@@ -154,9 +154,31 @@ int json_check_keys(const cJSON *obj, const char *path, const char *const *allow
 
 static const char *sep(const char *path) { return path[0] ? "." : ""; }
 
+/* ---- the defaults recorder (json_record_defaults) ---- */
+
+static _Thread_local const cJSON *rec_obj;
+static _Thread_local cJSON *rec_into;
+
+void json_record_defaults(const cJSON *obj, cJSON *into) {
+    rec_obj = into ? obj : NULL;
+    rec_into = obj ? into : NULL;
+}
+
+static int recording(const cJSON *obj, const char *key) {
+    return rec_into && obj == rec_obj && !cJSON_GetObjectItemCaseSensitive(rec_into, key);
+}
+
+/* Only reads *out while recording: other callers may leave it unset. */
+static void record_number(double v, const char *key) {
+    if (isfinite(v)) cJSON_AddNumberToObject(rec_into, key, v);
+}
+
 int json_get_double(const cJSON *obj, const char *path, const char *key, double lo, double hi, double *out) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) return 0;
+    if (!it) {
+        if (recording(obj, key)) record_number(*out, key);
+        return 0;
+    }
     if (!cJSON_IsNumber(it)) return ERR("%s%s%s: expected a number", path, sep(path), key);
     double v = it->valuedouble;
     if (!(v >= lo && v <= hi)) return ERR("%s%s%s: %g is out of range [%g, %g]", path, sep(path), key, v, lo, hi);
@@ -166,7 +188,10 @@ int json_get_double(const cJSON *obj, const char *path, const char *key, double 
 
 int json_get_int(const cJSON *obj, const char *path, const char *key, long lo, long hi, long *out) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) return 0;
+    if (!it) {
+        if (recording(obj, key)) record_number((double)*out, key);
+        return 0;
+    }
     if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble))
         return ERR("%s%s%s: expected an integer", path, sep(path), key);
     double v = it->valuedouble;
@@ -178,7 +203,10 @@ int json_get_int(const cJSON *obj, const char *path, const char *key, long lo, l
 
 int json_get_bool(const cJSON *obj, const char *path, const char *key, int *out) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) return 0;
+    if (!it) {
+        if (recording(obj, key)) cJSON_AddBoolToObject(rec_into, key, *out);
+        return 0;
+    }
     if (!cJSON_IsBool(it)) return ERR("%s%s%s: expected true or false", path, sep(path), key);
     *out = cJSON_IsTrue(it);
     return 0;
@@ -186,7 +214,10 @@ int json_get_bool(const cJSON *obj, const char *path, const char *key, int *out)
 
 int json_get_string(const cJSON *obj, const char *path, const char *key, const char **out) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!it) return 0;
+    if (!it) {
+        if (recording(obj, key) && *out) cJSON_AddStringToObject(rec_into, key, *out);
+        return 0;
+    }
     if (!cJSON_IsString(it)) return ERR("%s%s%s: expected a string", path, sep(path), key);
     *out = it->valuestring;
     return 0;

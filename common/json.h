@@ -59,4 +59,11 @@ int json_get_bool(const cJSON *obj, const char *path, const char *key, int *out)
 /* *out points into obj (do not free); valid while obj lives. */
 int json_get_string(const cJSON *obj, const char *path, const char *key, const char **out);
 
+/* Records defaults, for printing an effective config: until called again
+ * with NULL, every typed getter above that finds `key` absent from obj
+ * (that very object) adds key: *out, the caller's default, to `into`
+ * (unless into has the key; a NULL string or non-finite number is not
+ * recorded). One recorder per thread. */
+void json_record_defaults(const cJSON *obj, cJSON *into);
+
 #endif

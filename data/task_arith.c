@@ -118,20 +118,28 @@ static int draw_in_split(const TaskGen *g, TaskSplit split, Rng *r, Problem *p) 
     return task_too_few(g, split, "widen min/max_terms, min/max_operand or min/max_result");
 }
 
-/* "a op b = c, c op d = e, ..." from the current step values. */
-static void solution_text(const Problem *p, StrBuf *b) {
+/* "a op b = c, c op d = e, ..." from the current step values ("a op b=c,..."
+ * without spaces when compact). */
+static void solution_text(const Problem *p, int compact, StrBuf *b) {
     char line[96];
     for (int s = 0; s < p->n_steps; s++) {
-        snprintf(line, sizeof line, "%s%ld %c %ld = %ld", s ? ", " : "", ref_value(p, p->step[s].lhs),
-                 p->step[s].op, ref_value(p, p->step[s].rhs), p->value[s]);
+        snprintf(line, sizeof line, compact ? "%s%ld%c%ld=%ld" : "%s%ld %c %ld = %ld", s ? (compact ? "," : ", ") : "",
+                 ref_value(p, p->step[s].lhs), p->step[s].op, ref_value(p, p->step[s].rhs), p->value[s]);
         strbuf_cat(b, line);
     }
 }
 
-/* A new object {"prompt": "What is <expr>?"}. */
-static cJSON *question(const Problem *p) {
+/* A new object {"prompt": "What is <expr>?"}; the expression without its
+ * spaces when compact (the held-out rule still reads the spaced one). */
+static cJSON *question(const Problem *p, int compact) {
     char text[EXPR_CAP + 16];
-    snprintf(text, sizeof text, "What is %s?", p->expr);
+    size_t n = (size_t)snprintf(text, sizeof text, "What is %s?", p->expr);
+    if (compact) {
+        size_t k = 8;
+        for (size_t i = 8; i < n; i++)
+            if (text[i] != ' ') text[k++] = text[i];
+        text[k] = '\0';
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "prompt", text);
     return o;
@@ -146,10 +154,10 @@ static void add_answer(cJSON *o, long answer) {
 int task_arith_example(const TaskGen *g, TaskSplit split, Rng *r, cJSON **out) {
     Problem p;
     if (draw_in_split(g, split, r, &p)) return -1;
-    cJSON *o = question(&p);
+    cJSON *o = question(&p, g->arith.compact);
     add_answer(o, p.value[p.n_steps - 1]);
     StrBuf sol = {0};
-    solution_text(&p, &sol);
+    solution_text(&p, g->arith.compact, &sol);
     cJSON_AddStringToObject(o, "solution", sol.p);
     free(sol.p);
     *out = o;
@@ -181,17 +189,18 @@ int task_corpus_example(const TaskGen *g, TaskSplit split, Rng *r, cJSON **out) 
     long answer = p.value[p.n_steps - 1];
     const char *style = "direct";
     StrBuf c = {0};
+    const int compact = g->arith.compact;
     if (rng_uniform_double(r) < g->corpus.think_fraction) {
         style = "think";
         if (rng_uniform_double(r) < g->corpus.slip_rate && add_slip(&p, r)) style = "slip";
-        strbuf_cat(&c, " <think> ");
-        solution_text(&p, &c);
-        strbuf_cat(&c, " </think>");
+        strbuf_cat(&c, compact ? "<think>" : " <think> ");
+        solution_text(&p, compact, &c);
+        strbuf_cat(&c, compact ? "</think>" : " </think>");
     }
     char tail[48];
-    snprintf(tail, sizeof tail, " <answer> %ld </answer>", p.value[p.n_steps - 1]);
+    snprintf(tail, sizeof tail, compact ? "<answer>%ld</answer>" : " <answer> %ld </answer>", p.value[p.n_steps - 1]);
     strbuf_cat(&c, tail);
-    cJSON *o = question(&p);
+    cJSON *o = question(&p, compact);
     cJSON_AddStringToObject(o, "completion", c.p);
     add_answer(o, answer);
     cJSON_AddStringToObject(o, "style", style);

@@ -61,6 +61,7 @@ typedef struct {
     long min_result, max_result;   /* bounds on every intermediate and the final result, |.| <= 1e9 */
     char ops[4];                   /* the operators in use: a non-empty subset of "+-*" */
     int precedence;                /* 0: left to right (default); 1: * before + and - */
+    int compact;                   /* 1: no spaces in questions, steps and tags ("5+6=11,11*2=22") */
 } ArithParams;
 
 typedef struct {

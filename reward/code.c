@@ -49,54 +49,54 @@ typedef struct {
 
 /* ---- params ---- */
 
-static int code_create(const cJSON *params, const char *path, void **state) {
+/* Parses params into c, cfg and *workers (no sandbox is started). */
+static int code_parse(const cJSON *params, const char *path, CodeReward *c, SandboxConfig *cfg, long *workers) {
     static const char *const keys[] = {"language", "score", "workers", "no_code_score", "tests_key", "sandbox"};
     if (json_check_keys(params, path, keys, sizeof(keys) / sizeof(keys[0]))) return -1;
-    CodeReward *c = xcalloc(1, sizeof(*c));
     c->language = LANG_AUTO;
     c->score_mode = SCORE_FRACTION;
     snprintf(c->tests_key, sizeof(c->tests_key), "tests");
-    const char *s = NULL;
-    if (json_get_string(params, path, "language", &s)) goto fail;
-    if (s) {
-        if (!strcmp(s, "auto")) c->language = LANG_AUTO;
-        else if (!strcmp(s, "python")) c->language = SANDBOX_LANG_PYTHON;
-        else if (!strcmp(s, "c")) c->language = SANDBOX_LANG_C;
-        else {
-            ERR("%s.language: '%s' is not supported; valid: auto, python, c", path, s);
-            goto fail;
-        }
-    }
-    s = NULL;
-    if (json_get_string(params, path, "score", &s)) goto fail;
-    if (s) {
-        if (!strcmp(s, "fraction")) c->score_mode = SCORE_FRACTION;
-        else if (!strcmp(s, "all")) c->score_mode = SCORE_ALL;
-        else {
-            ERR("%s.score: '%s' is not a scoring rule; valid: fraction (passed/total), all (1 only if every test "
-                "passes)",
-                path, s);
-            goto fail;
-        }
-    }
-    if (json_get_double(params, path, "no_code_score", -1e6, 1e6, &c->no_code_score)) goto fail;
-    s = NULL;
-    if (json_get_string(params, path, "tests_key", &s)) goto fail;
-    if (s) {
-        if (!s[0] || strlen(s) >= sizeof(c->tests_key)) {
-            ERR("%s.tests_key: must be a non-empty field name shorter than %zu bytes", path, sizeof(c->tests_key));
-            goto fail;
-        }
-        snprintf(c->tests_key, sizeof(c->tests_key), "%s", s);
-    }
+    const char *s = "auto";
+    if (json_get_string(params, path, "language", &s)) return -1;
+    if (!strcmp(s, "auto")) c->language = LANG_AUTO;
+    else if (!strcmp(s, "python")) c->language = SANDBOX_LANG_PYTHON;
+    else if (!strcmp(s, "c")) c->language = SANDBOX_LANG_C;
+    else return ERR("%s.language: '%s' is not supported; valid: auto, python, c", path, s);
+    s = "fraction";
+    if (json_get_string(params, path, "score", &s)) return -1;
+    if (!strcmp(s, "fraction")) c->score_mode = SCORE_FRACTION;
+    else if (!strcmp(s, "all")) c->score_mode = SCORE_ALL;
+    else
+        return ERR("%s.score: '%s' is not a scoring rule; valid: fraction (passed/total), all (1 only if every test "
+                   "passes)",
+                   path, s);
+    if (json_get_double(params, path, "no_code_score", -1e6, 1e6, &c->no_code_score)) return -1;
+    s = "tests";
+    if (json_get_string(params, path, "tests_key", &s)) return -1;
+    if (!s[0] || strlen(s) >= sizeof(c->tests_key))
+        return ERR("%s.tests_key: must be a non-empty field name shorter than %zu bytes", path, sizeof(c->tests_key));
+    snprintf(c->tests_key, sizeof(c->tests_key), "%s", s);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    long workers = ncpu > 0 && ncpu < 4 ? ncpu : 4;
-    if (json_get_int(params, path, "workers", 1, 256, &workers)) goto fail;
-    SandboxConfig cfg;
-    sandbox_config_default(&cfg);
+    *workers = ncpu > 0 && ncpu < 4 ? ncpu : 4;
+    if (json_get_int(params, path, "workers", 1, 256, workers)) return -1;
+    sandbox_config_default(cfg);
     char sp[300];
     snprintf(sp, sizeof(sp), "%s.sandbox", path);
-    if (sandbox_config_parse(cJSON_GetObjectItemCaseSensitive(params, "sandbox"), sp, &cfg)) goto fail;
+    return sandbox_config_parse(cJSON_GetObjectItemCaseSensitive(params, "sandbox"), sp, cfg);
+}
+
+static int code_check(const cJSON *params, const char *path) {
+    CodeReward c = {0};
+    SandboxConfig cfg;
+    long workers;
+    return code_parse(params, path, &c, &cfg, &workers);
+}
+
+static int code_create(const cJSON *params, const char *path, void **state) {
+    CodeReward *c = xcalloc(1, sizeof(*c));
+    SandboxConfig cfg;
+    long workers;
+    if (code_parse(params, path, c, &cfg, &workers)) goto fail;
     /* Probe the languages this reward will run (C only if a compiler is there, under "auto"). */
     SandboxLang langs[2];
     size_t nl = 0;
@@ -627,4 +627,5 @@ const RewardKind reward_kind_code = {
     .create = code_create,
     .score = code_score,
     .destroy = code_destroy,
+    .check = code_check,
 };

@@ -143,9 +143,16 @@ static int format_score(void *state, const RewardInput *in, size_t n, RewardResu
         int once = 0;
         for (int k = 0; k < 4; k++) once += rtext_count(c, tags[k]) == 1;
         out[i].has_score = 1;
-        if (f->mode == MODE_TAG_COUNT) out[i].score = f->score * 0.25 * once;
-        else if (once == 4 && (f->mode == MODE_STRICT ? check_strict(f, c) : check_lenient(f, c))) out[i].score = f->score;
-        else out[i].score = 0.0;
+        out[i].diag = cJSON_CreateObject();
+        cJSON_AddNumberToObject(out[i].diag, "tags_once", once);
+        if (f->mode == MODE_TAG_COUNT) {
+            out[i].score = f->score * 0.25 * once;
+        } else {
+            int ok = once == 4 && (f->mode == MODE_STRICT ? check_strict(f, c) : check_lenient(f, c));
+            out[i].score = ok ? f->score : 0.0;
+            /* tags: a tag is missing or repeated; layout: the tags are there once but out of shape */
+            cJSON_AddStringToObject(out[i].diag, "verdict", ok ? "match" : once < 4 ? "tags" : "layout");
+        }
         free(joined);
     }
     return 0;

@@ -108,6 +108,8 @@ static int length_score(void *state, const RewardInput *in, size_t n, RewardResu
         if (L->mode == MODE_TRUNCATION) {
             out[i].has_score = 1;
             out[i].score = in[i].finish == FINISH_LENGTH ? L->truncated_score : L->complete_score;
+            out[i].diag = cJSON_CreateObject();
+            cJSON_AddBoolToObject(out[i].diag, "truncated", in[i].finish == FINISH_LENGTH);
             continue;
         }
         double len = L->chars ? (double)rtext_codepoints(in[i].completion) : (double)in[i].n_tokens;
@@ -119,6 +121,8 @@ static int length_score(void *state, const RewardInput *in, size_t n, RewardResu
             else if (len > lmax - lc) r = (lmax - lc - len) / lc;
             out[i].has_score = 1;
             out[i].score = r * L->penalty_factor;
+            out[i].diag = cJSON_CreateObject();
+            cJSON_AddNumberToObject(out[i].diag, "length", len);
             continue;
         }
         cJSON *diag = NULL;
@@ -132,6 +136,7 @@ static int length_score(void *state, const RewardInput *in, size_t n, RewardResu
         out[i].has_score = 1;
         out[i].score = lo + 0.5 * (hi - lo) * (1.0 + cos(M_PI * p));
         cJSON_AddBoolToObject(diag, "correct", correct);
+        cJSON_AddNumberToObject(diag, "length", len);
     }
     return 0;
 }

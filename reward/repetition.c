@@ -77,6 +77,8 @@ static int rep_score(void *state, const RewardInput *in, size_t n, RewardResult 
         }
         out[i].has_score = 1;
         out[i].score = 0.0;
+        out[i].diag = cJSON_CreateObject();
+        size_t total_ngrams = nw >= N ? nw - N + 1 : 0, distinct = 0;
         if (nw >= N) {
             size_t total = nw - N + 1;
             uint64_t *h = xmalloc(total * sizeof(uint64_t));
@@ -89,8 +91,11 @@ static int rep_score(void *state, const RewardInput *in, size_t n, RewardResult 
             size_t uniq = 1;
             for (size_t k = 1; k < total; k++) uniq += h[k] != h[k - 1];
             if (uniq < total) out[i].score = r->max_penalty * (1.0 - (double)uniq / (double)total);
+            distinct = uniq;
             free(h);
         }
+        cJSON_AddNumberToObject(out[i].diag, "ngrams", (double)total_ngrams);
+        cJSON_AddNumberToObject(out[i].diag, "distinct", (double)distinct);
         free(wb);
         free(wl);
     }

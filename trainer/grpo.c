@@ -278,8 +278,12 @@ static long run_round(Trainer *t, long step, long round, StepBatch *b, StepTimer
         for (size_t k = 0; k < m; k++) {
             size_t g = first + k / (size_t)p->G;
             const RolloutSample *s = &b->groups[g].samples[k % (size_t)p->G];
+            /* group: the prompt's position in the step's stream (unique within the step) */
             in[k] = (RewardInput){.prompt = b->prompts[g], .completion = s->text, .example = b->examples[g],
-                                  .n_tokens = s->n, .finish = s->finish};
+                                  .n_tokens = s->n, .finish = s->finish, .has_group = 1,
+                                  .group = round * p->P + lo + (long)(k / (size_t)p->G),
+                                  .index = (int)(k % (size_t)p->G), .step = step + 1, .token_ids = s->ids,
+                                  .n_token_ids = s->n};
             b->gen_tokens += s->n;
         }
         RewardBatch rb = {0};
@@ -724,6 +728,13 @@ static int log_completions(Trainer *t, const StepBatch *b, long done) {
             cJSON_AddNumberToObject(o, "advantage", b->adv[i]);
             cJSON_AddNumberToObject(o, "n_tokens", s->n);
             cJSON_AddStringToObject(o, "finish_reason", finish_reason_name(s->finish));
+            cJSON *diag = NULL; /* each function's diagnostics, when it gave any */
+            for (size_t f = 0; f < t->F; f++) {
+                const cJSON *d = b->diag[i * t->F + f];
+                if (!d) continue;
+                if (!diag) diag = cJSON_AddObjectToObject(o, "diagnostics");
+                cJSON_AddItemToObject(diag, reward_set_label(t->rewards, f), cJSON_Duplicate(d, 1));
+            }
             rc = rundir_log_completion(&t->s.run, o);
             cJSON_Delete(o);
         }

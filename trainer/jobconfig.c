@@ -12,6 +12,7 @@
 
 #include "common/common.h"
 #include "common/json.h"
+#include "reward/reward.h"
 
 #define BIG 1e15
 #define ALL 0u
@@ -190,7 +191,10 @@ const char *jobconfig_kind_name(JobKind kind) {
 int jobconfig_load(JobConfig *job, JobKind kind, const char *path, const char *const *sets, size_t n_sets) {
     memset(job, 0, sizeof(*job));
     job->kind = kind;
-    return config_load(job, &schema, (unsigned)kind, path, NULL, sets, n_sets);
+    if (config_load(job, &schema, (unsigned)kind, path, NULL, sets, n_sets)) return -1;
+    /* a reward's relative plugin and program paths start at the config's folder */
+    reward_config_resolve_paths(job->rewards, path);
+    return 0;
 }
 
 void jobconfig_free(JobConfig *job) { config_free(job, &schema); }

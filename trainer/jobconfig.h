@@ -94,7 +94,9 @@ const char *jobconfig_kind_name(JobKind kind);
 
 /* Loads path for command `kind` (path NULL: the built-in defaults) with
  * --set overrides; refuses keys and sections that command does not read.
- * Release with jobconfig_free, also after a failure. */
+ * The rewards' relative plugin and program paths are made absolute from
+ * path's folder (reward_config_resolve_paths). Release with
+ * jobconfig_free, also after a failure. */
 int jobconfig_load(JobConfig *job, JobKind kind, const char *path, const char *const *sets, size_t n_sets);
 void jobconfig_free(JobConfig *job);
 /* The effective config (every key the command reads) as JSON (caller

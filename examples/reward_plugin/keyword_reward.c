@@ -4,11 +4,13 @@
  * keywords come from the config ("keywords": [...]) and, per example, from
  * the dataset line's "keywords" array; with none at all the completion
  * gets "no score". Matching is case-insensitive unless "case_sensitive" is
- * true.
+ * true. Its diagnostics say how many keywords were found, of how many.
  *
- * Build (installed grpo; the tests build it with CMake):
- *     cc -O2 -shared -fPIC -I/usr/local/include/grpo keyword_reward.c -lcjson -o libkeyword_reward.so
- * Config:
+ * Build against an installed grpo (PREFIX is /usr/local by default) or the
+ * source tree (the tests build it with CMake):
+ *     cc -O2 -shared -fPIC -I$PREFIX/include keyword_reward.c -lcjson -o libkeyword_reward.so
+ *     cc -O2 -shared -fPIC -I/path/to/grpo.c/include keyword_reward.c -lcjson -o libkeyword_reward.so
+ * Config (a relative "library" starts at the config file's folder):
  *     {"name": "plugin", "library": "./libkeyword_reward.so", "weight": 0.2,
  *      "keywords": ["therefore"], "case_sensitive": false}
  */
@@ -18,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <reward/reward_plugin.h>
+#include <grpo/reward/reward_plugin.h>
 
 typedef struct {
     char **words;
@@ -83,26 +85,28 @@ static int contains(const char *hay, const char *needle, int case_sensitive) {
     return 0;
 }
 
-static int kw_score(void *state, const GrpoRewardInput *in, size_t n, GrpoRewardOutput *out, char *err,
+static int kw_score(void *state, GrpoRewardItem *items, size_t n, GrpoRewardOutput *out, char *err,
                     size_t err_cap) {
     const Keywords *k = state;
     for (size_t i = 0; i < n; i++) {
+        const GrpoRewardInput *in = &items[i].input;
         int total = 0, found = 0;
         for (int w = 0; k && w < k->n; w++) {
             total++;
-            found += contains(in[i].completion, k->words[w], k ? k->case_sensitive : 0);
+            found += contains(in->completion, k->words[w], k ? k->case_sensitive : 0);
         }
-        cJSON *ex = cJSON_Parse(in[i].example_json);
+        cJSON *ex = cJSON_Parse(in->example_json);
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(ex, "keywords");
         for (const cJSON *w = cJSON_IsArray(list) ? list->child : NULL; w; w = w->next) {
             if (!cJSON_IsString(w)) continue;
             total++;
-            found += contains(in[i].completion, w->valuestring, k ? k->case_sensitive : 0);
+            found += contains(in->completion, w->valuestring, k ? k->case_sensitive : 0);
         }
         cJSON_Delete(ex);
         if (total == 0) continue; /* nothing to look for: no score */
         out[i].has_score = 1;
         out[i].score = (double)found / total;
+        snprintf(items[i].diagnostics, items[i].diagnostics_cap, "{\"found\": %d, \"of\": %d}", found, total);
     }
     (void)err;
     (void)err_cap;
@@ -110,11 +114,10 @@ static int kw_score(void *state, const GrpoRewardInput *in, size_t n, GrpoReward
 }
 
 GRPO_REWARD_EXPORT const GrpoRewardPlugin grpo_reward_plugin = {
-    .abi_version = GRPO_REWARD_ABI_VERSION,
-    .struct_size = sizeof(GrpoRewardPlugin),
-    .name = "keywords",
+    GRPO_REWARD_PLUGIN_SIZES, /* abi_version, struct_size, item_size */
+    .name = "keywords",       /* its label in logs unless the config gives one */
     .thread_safe = 1,
     .create = kw_create,
-    .score = kw_score,
+    .score_items = kw_score,
     .destroy = kw_destroy,
 };

@@ -24,10 +24,25 @@ cmake --install "$BUILD" --prefix "$P" > "$WORK/install.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "cmake --install failed: $(tail -5 "$WORK/install.log")"
 check '[ -x "$P/bin/grpo" ] && [ -x "$P/bin/grpo-sandbox" ]' "grpo or grpo-sandbox not installed"
+check '"$P/bin/grpo-reward-adapter" --help | grep -q -- "--trl FILE.py:FUNCTION"' "grpo-reward-adapter not installed"
 LIB=$(ls "$P"/lib*/libgrpo.so 2>/dev/null | head -1)
 check '[ -n "$LIB" ]' "library not installed"
 LIBDIR=$(dirname "${LIB:-$P/lib/x}")
 check 'ls "$P"/lib*/cmake/grpo/grpoConfig.cmake > /dev/null 2>&1' "CMake package not installed"
+
+# No program or library, installed or in the build tree, has an empty
+# RUNPATH/RPATH entry: one makes the loader search the current directory.
+empty_runpath() {
+  for f in "$@"; do
+    [ -f "$f" ] && ! [ -L "$f" ] || continue
+    readelf -d "$f" 2>/dev/null | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]$/\2/p' |
+      grep -qE '^$|^:|::|:$' && echo "$f"
+  done
+}
+elfs="$P/bin/grpo $P/bin/grpo-sandbox $(ls "$P"/lib*/libgrpo.so* 2>/dev/null) $BUILD/grpo $BUILD/grpo-sandbox
+  $(ls "$BUILD"/libgrpo.so* 2>/dev/null)"
+check '[ -z "$(empty_runpath $elfs)" ]' "empty RUNPATH entries in: $(empty_runpath $elfs)
+$(for f in $(empty_runpath $elfs); do readelf -d "$f" | grep PATH; done)"
 
 # The public headers and nothing else.
 headers=$(cd "$P/include" 2>/dev/null && find . -type f | sort | tr '\n' ' ')
@@ -52,11 +67,33 @@ rc=$?
 check '[ $rc -eq 0 ]' "grpo init failed: $(tail -3 "$WORK/init.log")"
 
 # The example plugin, built as docs/rewards.md says, against the installed
-# plugin header alone; the header also compiles as <grpo/reward/reward_plugin.h>.
-cc -O2 -shared -fPIC -I"$P/include/grpo" "$SRC/examples/reward_plugin/keyword_reward.c" -lcjson \
+# plugin header alone, and against the source tree with the same #include.
+cc -O2 -shared -fPIC -I"$P/include" "$SRC/examples/reward_plugin/keyword_reward.c" -lcjson \
   -o "$WORK/libkeyword_reward.so" > "$WORK/plugin.log" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "the example plugin does not build against the installed header: $(tail -5 "$WORK/plugin.log")"
+cc -O2 -shared -fPIC -I"$SRC/include" "$SRC/examples/reward_plugin/keyword_reward.c" -lcjson \
+  -o "$WORK/libkeyword_src.so" >> "$WORK/plugin.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "the example plugin does not build against the source tree: $(tail -5 "$WORK/plugin.log")"
+# docs/rewards.md's plugin, as printed there, built with both documented
+# commands and run by the installed grpo reward (its name is its label).
+awk '/^```c$/ {f = 1; b = ""; next} /^```$/ && f {if (b ~ /GRPO_REWARD_PLUGIN_SIZES/) {printf "%s", b; exit} f = 0}
+     f {b = b $0 "\n"}' "$SRC/docs/rewards.md" > "$WORK/therefore.c"
+cc -O2 -shared -fPIC -I"$P/include" "$WORK/therefore.c" -o "$WORK/libtherefore.so" >> "$WORK/plugin.log" 2>&1 &&
+  cc -O2 -shared -fPIC -I"$SRC/include" "$WORK/therefore.c" -o "$WORK/libtherefore_src.so" >> "$WORK/plugin.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q score_items "$WORK/therefore.c"' "docs/rewards.md's plugin: $(tail -5 "$WORK/plugin.log")"
+echo '{"rewards": [{"name": "plugin", "library": "./libtherefore.so"}]}' > "$WORK/therefore.json"
+echo '{"completion": "therefore 4"}' > "$WORK/therefore.jsonl"
+(cd / && "$P/bin/grpo" reward --config "$WORK/therefore.json" --input "$WORK/therefore.jsonl" --diagnostics) \
+  > "$WORK/therefore.out" 2>> "$WORK/plugin.log"
+check 'grep -q "\"therefore\":1" "$WORK/therefore.out" && grep -q "\"length\":11" "$WORK/therefore.out"' \
+  "docs/rewards.md's plugin in grpo reward: $(cat "$WORK/therefore.out"; tail -3 "$WORK/plugin.log")"
+for doc in "$SRC/docs/rewards.md" "$SRC/reward/reward_plugin.h" "$SRC/examples/reward_plugin/keyword_reward.c"; do
+  check 'grep -q "#include <grpo/reward/reward_plugin.h>" "$doc" && ! grep -q "#include <reward/reward_plugin.h>" "$doc"' \
+    "$doc does not show #include <grpo/reward/reward_plugin.h>"
+done
 echo '#include <grpo/reward/reward_plugin.h>' |
   cc -fsyntax-only -Wall -Werror -I"$P/include" -x c - 2>> "$WORK/plugin.log"
 rc=$?
@@ -119,6 +156,16 @@ check '[ $rc -eq 0 ] && grep -q "\"code\":1" "$WORK/reward.out"' \
   "installed grpo reward with the code reward: $(cat "$WORK/reward.out" "$WORK/reward.log")"
 check 'grep -q "helper $P/bin/grpo-sandbox" "$WORK/reward.log"' \
   "installed grpo used another helper: $(grep 'sandbox:' "$WORK/reward.log")"
+
+# The installed adapter, found on PATH, runs a TRL-style function that
+# sits next to the config (docs/rewards.md).
+mkdir -p "$WORK/py" && cp "$SRC/examples/python_reward/trl_rewards.py" "$WORK/py/"
+echo '{"rewards": [{"name": "external", "label": "partial",
+  "command": ["grpo-reward-adapter", "--trl", "trl_rewards.py:partial_credit"]}]}' > "$WORK/py/rewards.json"
+echo '{"completion": "<answer>7</answer>", "answer": "7"}' > "$WORK/py/in.jsonl"
+(cd / && PATH="$P/bin:$PATH" grpo reward --config "$WORK/py/rewards.json" --input "$WORK/py/in.jsonl") \
+  > "$WORK/py/out" 2>&1
+check 'grep -q "\"partial\":1" "$WORK/py/out"' "the installed grpo-reward-adapter: $(cat "$WORK/py/out")"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

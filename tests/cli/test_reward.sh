@@ -66,6 +66,9 @@ check '[ "$(python3 -c "import json,sys; print([json.loads(l)[\"reward\"] for l 
 # 4. diagnostics carry the extracted answer
 "$GRPO" reward --config "$CFG" --input "$IN" --on-error skip --diagnostics > "$WORK/diag.out" 2>/dev/null
 check 'head -1 "$WORK/diag.out" | grep -q "\"extracted\":\"4\""' "diagnostics: $(head -1 "$WORK/diag.out")"
+# every built-in that explains itself: format's verdict, the length it measured
+check 'head -1 "$WORK/diag.out" | grep -q "\"format\":{\"tags_once\":4,\"verdict\":\"match\"},\"overlong\":{\"length\":10}"' \
+  "diagnostics of format and length: $(head -1 "$WORK/diag.out")"
 
 # 5. usage and config errors
 "$GRPO" reward --help > "$WORK/help.out"; rc=$?
@@ -88,6 +91,29 @@ check '[ $rc -eq 1 ] && grep -q "nonexistent.jsonl: cannot open" "$WORK/e6.err"'
 printf '{"completion": "x", "finish_reason": "timeout"}\n' > "$WORK/badfinish.jsonl"
 "$GRPO" reward --config "$CFG" --input "$WORK/badfinish.jsonl" 2> "$WORK/e7.err" > /dev/null; rc=$?
 check '[ $rc -eq 1 ] && grep -q "badfinish.jsonl:1.finish_reason" "$WORK/e7.err"' "bad finish_reason: $(cat "$WORK/e7.err")"
+
+# 6. grpo config checks the rewards array with grpo reward's rules, starts
+#    nothing, and prints every reward's defaults
+printf '{"data": {"train_file": "x.jsonl"}, "rewards": [{"name": "math_acuracy"}]}\n' > "$WORK/typo_train.json"
+"$GRPO" config "$WORK/typo_train.json" > /dev/null 2> "$WORK/c1.err"; rc=$?
+check '[ $rc -eq 1 ] && grep -q "rewards\[0\].name: unknown reward .math_acuracy.; did you mean .math_accuracy." "$WORK/c1.err"' \
+  "grpo config accepts a misspelled reward: $rc $(cat "$WORK/c1.err")"
+printf '{"prompt": "1+1", "answer": "2"}\n' > "$WORK/x.jsonl" # (grpo config reads the prompts file too)
+cat > "$WORK/ok_train.json" <<EOF
+{"data": {"train_file": "$WORK/x.jsonl"},
+ "rewards": [{"name": "format", "weight": 0.5},
+             {"name": "external", "command": ["sh", "-c", "touch $WORK/spawned"], "label": "ext"}]}
+EOF
+"$GRPO" config "$WORK/ok_train.json" > "$WORK/c2.out" 2> "$WORK/c2.err"; rc=$?
+check '[ $rc -eq 0 ] && ! [ -e "$WORK/spawned" ]' "grpo config on an external reward: rc $rc, spawned: $(ls "$WORK/spawned" 2>&1)"
+check 'python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))[\"rewards\"]
+ok = r[0][\"mode\"] == \"strict\" and r[0][\"weight\"] == 0.5 and r[0][\"label\"] == \"format\"
+ok = ok and r[1][\"timeout_seconds\"] == 30 and r[1][\"working_dir\"] == sys.argv[2]
+sys.exit(not ok)" "$WORK/c2.out" "$(cd "$WORK" && pwd)"' "grpo config prints the rewards with defaults: $(tail -25 "$WORK/c2.out")"
+"$GRPO" config "$WORK/ok_train.json" --for sft > /dev/null 2> "$WORK/c3.err"; rc=$?
+check '[ $rc -eq 1 ] && grep -q "rewards: grpo sft does not use this key" "$WORK/c3.err"' "grpo config --for sft: $(cat "$WORK/c3.err")"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

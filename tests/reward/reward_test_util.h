@@ -52,7 +52,7 @@ static inline One score_one(const char *set_json, const char *prompt, const char
         return r;
     }
     cJSON *ex = example_json ? cJSON_Parse(example_json) : NULL;
-    RewardInput in = {prompt, completion, ex, n_tokens, finish};
+    RewardInput in = {.prompt = prompt, .completion = completion, .example = ex, .n_tokens = n_tokens, .finish = finish};
     RewardBatch b;
     r.rc = reward_set_score(s, &in, 1, &b);
     if (r.rc == 0) {

@@ -21,10 +21,10 @@ static void test_example_plugin(void) {
     if (!s) return;
     cJSON *ex = cJSON_Parse("{\"keywords\":[\"cat\"]}");
     RewardInput in[4] = {
-        {"", "Therefore the ANSWER is cat", ex, 5, FINISH_EOS},   /* 3 of 3 */
-        {"", "therefore nothing", ex, 5, FINISH_EOS},             /* 1 of 3 */
-        {"", "therefore answer", NULL, 5, FINISH_EOS},            /* 2 of 2 (no example keywords) */
-        {"", "nothing", NULL, 5, FINISH_EOS},                     /* 0 of 2 */
+        {.prompt = "", .completion = "Therefore the ANSWER is cat", .example = ex, .n_tokens = 5, .finish = FINISH_EOS},   /* 3 of 3 */
+        {.prompt = "", .completion = "therefore nothing", .example = ex, .n_tokens = 5, .finish = FINISH_EOS},             /* 1 of 3 */
+        {.prompt = "", .completion = "therefore answer", .example = NULL, .n_tokens = 5, .finish = FINISH_EOS},            /* 2 of 2 (no example keywords) */
+        {.prompt = "", .completion = "nothing", .example = NULL, .n_tokens = 5, .finish = FINISH_EOS},                     /* 0 of 2 */
     };
     RewardBatch b;
     TEST_CHECK(reward_set_score(s, in, 4, &b) == 0, "score: %s", err_msg());
@@ -76,7 +76,7 @@ static void test_bad_plugins(void) {
     snprintf(cfg, sizeof(cfg), "[{\"name\":\"plugin\",\"library\":\"%s\",\"symbol\":\"failing_plugin\"}]",
              GRPO_TEST_PLUGIN);
     o = score_one(cfg, "", "x", NULL, 3, FINISH_EOS);
-    TEST_CHECK(o.rc != 0 && CONTAINS(err_msg(), "unreachable") && CONTAINS(err_msg(), "rewards[0] (plugin)"),
+    TEST_CHECK(o.rc != 0 && CONTAINS(err_msg(), "unreachable") && CONTAINS(err_msg(), "rewards[0] (failing)"),
                "failing plugin: %s", err_msg());
     snprintf(cfg, sizeof(cfg), "[{\"name\":\"plugin\",\"library\":\"%s\",\"symbol\":\"nan_plugin\"}]",
              GRPO_TEST_PLUGIN);
@@ -95,10 +95,10 @@ static void test_example_external(void) {
     if (!s) return;
     cJSON *ex = cJSON_Parse("{\"answer\":\"Paris\"}");
     RewardInput in[4] = {
-        {"Capital?", "<think>hmm</think><answer> paris </answer>", ex, 5, FINISH_EOS},
-        {"Capital?", "<answer>Rome</answer>", ex, 5, FINISH_LENGTH},
-        {"Capital?", "no tag", ex, -1, FINISH_STOP},
-        {"Capital?", "<answer>Paris</answer> \xff\xfe broken UTF-8", NULL, 5, FINISH_EOS},
+        {.prompt = "Capital?", .completion = "<think>hmm</think><answer> paris </answer>", .example = ex, .n_tokens = 5, .finish = FINISH_EOS},
+        {.prompt = "Capital?", .completion = "<answer>Rome</answer>", .example = ex, .n_tokens = 5, .finish = FINISH_LENGTH},
+        {.prompt = "Capital?", .completion = "no tag", .example = ex, .n_tokens = -1, .finish = FINISH_STOP},
+        {.prompt = "Capital?", .completion = "<answer>Paris</answer> \xff\xfe broken UTF-8", .example = NULL, .n_tokens = 5, .finish = FINISH_EOS},
     };
     RewardBatch b;
     for (int round = 0; round < 3; round++) { /* one process serves many batches */
@@ -152,19 +152,13 @@ static const char *run_sh(const char *script, double timeout, double *seconds) {
         snprintf(msg, sizeof(msg), "%s", err_msg());
         return msg;
     }
-    RewardInput in = {"", "x", NULL, 1, FINISH_EOS};
+    RewardInput in = {.prompt = "", .completion = "x", .example = NULL, .n_tokens = 1, .finish = FINISH_EOS};
     RewardBatch b;
     double t0 = now_seconds();
     int rc = reward_set_score(s, &in, 1, &b);
     if (seconds) *seconds = now_seconds() - t0;
     snprintf(msg, sizeof(msg), "%s", rc ? err_msg() : "");
     reward_batch_free(&b);
-    if (rc) {
-        /* after a failure the function stays failed */
-        int rc2 = reward_set_score(s, &in, 1, &b);
-        if (rc2 == 0 || !CONTAINS(err_msg(), "failed earlier")) snprintf(msg, sizeof(msg), "not sticky: %s", err_msg());
-        reward_batch_free(&b);
-    }
     reward_set_free(s);
     return msg;
 }
@@ -175,11 +169,24 @@ static void test_bad_external(void) {
     e = run_sh("read line; echo '{\"scores\": [0.25]}'", 10, NULL);
     TEST_CHECK(e[0] == '\0', "a shell one-liner works: %s", e);
     e = run_sh("exit 3", 10, NULL);
-    TEST_CHECK(CONTAINS(e, "exited with status 3") && CONTAINS(e, "sh -c"), "dying process: %s", e);
+    TEST_CHECK(CONTAINS(e, "exited with status 3") && CONTAINS(e, "sh -c") && CONTAINS(e, "also after a restart"),
+               "dying process: %s", e);
     e = run_sh("read line; kill -9 $$", 10, NULL);
-    TEST_CHECK(CONTAINS(e, "killed by signal 9"), "killed process: %s", e);
-    e = run_sh("read line; echo hello", 10, NULL);
-    TEST_CHECK(CONTAINS(e, "invalid JSON") && CONTAINS(e, "hello"), "malformed output: %s", e);
+    TEST_CHECK(CONTAINS(e, "killed by signal 9") && CONTAINS(e, "also after a restart"), "killed process: %s", e);
+    /* a stray print before the answer */
+    e = run_sh("read line; echo hello; echo '{\"scores\": [1]}'", 10, NULL);
+    TEST_CHECK(CONTAINS(e, "reward processes must write only their answers to stdout; send logs to stderr") &&
+                   CONTAINS(e, "\"hello\""),
+               "stray print: %s", e);
+    e = run_sh("read line; echo '{\"scores\": [1'", 10, NULL);
+    TEST_CHECK(CONTAINS(e, "invalid JSON") && CONTAINS(e, "[1"), "malformed output: %s", e);
+    /* Python's json.dumps(float('nan')) */
+    e = run_sh("read line; echo '{\"scores\": [NaN]}'", 10, NULL);
+    TEST_CHECK(CONTAINS(e, "NaN and Infinity are not JSON: return null for no score"), "NaN: %s", e);
+    e = run_sh("read line; echo '{\"scores\": [-Infinity]}'", 10, NULL);
+    TEST_CHECK(CONTAINS(e, "NaN and Infinity are not JSON: return null for no score"), "Infinity: %s", e);
+    e = run_sh("read line; echo '{\"scores\": [1], \"note\": \"NaN\"'", 10, NULL);
+    TEST_CHECK(!CONTAINS(e, "NaN and Infinity") && CONTAINS(e, "invalid JSON"), "NaN in a string: %s", e);
     e = run_sh("read line; echo '{\"scores\": [1, 2]}'", 10, NULL);
     TEST_CHECK(CONTAINS(e, "1 entries"), "wrong count: %s", e);
     e = run_sh("read line; echo '{\"scores\": [\"high\"]}'", 10, NULL);
@@ -187,10 +194,14 @@ static void test_bad_external(void) {
     e = run_sh("read line; echo '[]'", 10, NULL);
     TEST_CHECK(CONTAINS(e, "no \"scores\" array"), "no scores: %s", e);
     e = run_sh("read line; sleep 30", 0.3, &secs);
-    TEST_CHECK(CONTAINS(e, "did not answer") && CONTAINS(e, "timeout_seconds=0.3"), "timeout: %s", e);
+    TEST_CHECK(CONTAINS(e, "did not answer") && CONTAINS(e, "timeout_seconds=0.3") && CONTAINS(e, "wrote nothing") &&
+                   CONTAINS(e, "flush stdout"),
+               "timeout: %s", e);
     TEST_CHECK(secs < 5, "the timeout is honoured (%.2f s)", secs);
     e = run_sh("sleep 30", 0.3, &secs); /* never reads stdin either */
     TEST_CHECK(CONTAINS(e, "did not answer"), "timeout without reading: %s", e);
+    e = run_sh("read line; printf '{\"scores\": [1]}'; sleep 30", 0.3, &secs); /* no newline */
+    TEST_CHECK(CONTAINS(e, "without ending the line") && CONTAINS(e, "newline"), "unterminated answer: %s", e);
     e = set_error("[{\"name\":\"external\",\"command\":[\"/nonexistent/prog\"]}]");
     TEST_CHECK(CONTAINS(e, "rewards[0].command") && CONTAINS(e, "cannot run") && CONTAINS(e, "No such file"),
                "missing program: %s", e);
@@ -201,14 +212,14 @@ static void test_bad_external(void) {
     RewardSet *s = external_set("sh", "-c", "while read l; do echo '{\"scores\": [1]}'; echo debug; done", 10);
     TEST_CHECK(s != NULL, "stray set: %s", err_msg());
     if (s) {
-        RewardInput in = {"", "x", NULL, 1, FINISH_EOS};
+        RewardInput in = {.prompt = "", .completion = "x", .example = NULL, .n_tokens = 1, .finish = FINISH_EOS};
         RewardBatch b;
         int rc = reward_set_score(s, &in, 1, &b);
         reward_batch_free(&b);
         usleep(200000);
         int rc2 = reward_set_score(s, &in, 1, &b);
         reward_batch_free(&b);
-        TEST_CHECK(rc == 0 && rc2 != 0 && (CONTAINS(err_msg(), "nobody asked for") || CONTAINS(err_msg(), "invalid JSON")),
+        TEST_CHECK(rc == 0 && rc2 != 0 && CONTAINS(err_msg(), "send logs to stderr") && CONTAINS(err_msg(), "debug"),
                    "stray output: rc %d rc2 %d %s", rc, rc2, err_msg());
         reward_set_free(s);
     }
@@ -227,7 +238,7 @@ static void test_bad_external(void) {
         for (int i = 0; i < N; i++) {
             memset(big[i], 'a' + i % 26, sizeof(big[i]) - 1 - i);
             big[i][sizeof(big[i]) - 1 - i] = '\0';
-            in[i] = (RewardInput){"", big[i], NULL, 1, FINISH_EOS};
+            in[i] = (RewardInput){.prompt = "", .completion = big[i], .example = NULL, .n_tokens = 1, .finish = FINISH_EOS};
         }
         RewardBatch b;
         TEST_CHECK(reward_set_score(s, in, N, &b) == 0, "1.3 MB batch: %s", err_msg());

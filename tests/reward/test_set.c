@@ -21,9 +21,9 @@ static void test_weights_and_no_score(void) {
     TEST_CLOSE(reward_set_weight(s, 1), 0.5, 0, "weight 1");
     cJSON *with = cJSON_Parse("{\"answer\":\"4\"}"), *without = cJSON_Parse("{\"q\":\"?\"}");
     RewardInput in[3] = {
-        {"", "<think>\nx\n</think>\n<answer>\n\\boxed{4}\n</answer>", with, 10, FINISH_EOS},
-        {"", "<think>x</think> \\boxed{5}", with, 10, FINISH_EOS},
-        {"", "<think>x</think> \\boxed{4}", without, 10, FINISH_EOS},
+        {.prompt = "", .completion = "<think>\nx\n</think>\n<answer>\n\\boxed{4}\n</answer>", .example = with, .n_tokens = 10, .finish = FINISH_EOS},
+        {.prompt = "", .completion = "<think>x</think> \\boxed{5}", .example = with, .n_tokens = 10, .finish = FINISH_EOS},
+        {.prompt = "", .completion = "<think>x</think> \\boxed{4}", .example = without, .n_tokens = 10, .finish = FINISH_EOS},
     };
     RewardBatch b;
     TEST_CHECK(reward_set_score(s, in, 3, &b) == 0, "score: %s", err_msg());
@@ -49,7 +49,7 @@ static void test_weights_and_no_score(void) {
     /* every function without a score: the total itself is "no score" */
     s = set_from("[{\"name\":\"math_accuracy\"},{\"name\":\"length\",\"mode\":\"dapo\",\"max_length\":10,"
                  "\"cache_length\":2}]");
-    RewardInput lone = {"", "\\boxed{1}", without, -1, FINISH_EOS};
+    RewardInput lone = {.prompt = "", .completion = "\\boxed{1}", .example = without, .n_tokens = -1, .finish = FINISH_EOS};
     TEST_CHECK(reward_set_score(s, &lone, 1, &b) == 0, "score");
     TEST_CHECK(!b.has_total[0] && b.total[0] == 0, "no total: has %d total %g", b.has_total[0], b.total[0]);
     reward_batch_free(&b);
@@ -78,7 +78,7 @@ static void test_parallel_equals_serial(void) {
         char e[64];
         snprintf(e, sizeof(e), "{\"answer\":\"%s\"}", i % 11 == 0 ? "" : (i % 2 ? "0.5" : "x^2+1"));
         ex[i] = cJSON_Parse(e);
-        in[i] = (RewardInput){"", text[i], ex[i], i % 80, FINISH_EOS};
+        in[i] = (RewardInput){.prompt = "", .completion = text[i], .example = ex[i], .n_tokens = i % 80, .finish = FINISH_EOS};
     }
     RewardBatch serial, parallel;
     int saved = omp_get_max_threads();

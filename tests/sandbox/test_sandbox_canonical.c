@@ -183,7 +183,7 @@ static void check_batch(const char *params, int all_mode) {
     RewardInput *in = xcalloc(n_cases, sizeof(*in));
     RewardResult *out = xcalloc(n_cases, sizeof(*out));
     for (size_t i = 0; i < n_cases; i++)
-        in[i] = (RewardInput){"", cases[i].completion, cases[i].example, 100, FINISH_EOS};
+        in[i] = (RewardInput){.prompt = "", .completion = cases[i].completion, .example = cases[i].example, .n_tokens = 100, .finish = FINISH_EOS};
     double t0 = now_seconds();
     int rc = rw.kind->score(rw.state, in, n_cases, out);
     double dt = now_seconds() - t0;

@@ -293,7 +293,7 @@ static RewardResult score_one(CodeRw *rw, const char *lang, const char *src, con
         const char *in = "";
         ex = example_cases(&in, &output, 1);
     }
-    RewardInput input = {"", completion, ex, 10, FINISH_EOS};
+    RewardInput input = {.prompt = "", .completion = completion, .example = ex, .n_tokens = 10, .finish = FINISH_EOS};
     RewardResult r = {0};
     if (rw->kind->score(rw->state, &input, 1, &r)) {
         fprintf(stderr, "FAIL: score: %s\n", err_msg());
