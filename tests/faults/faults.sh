@@ -9,7 +9,11 @@
 #   kill    SIGKILL of one of 2 ranks: the job ends within seconds.
 #   stop    SIGSTOP of one of 2 ranks: the watchdog ends the job within
 #           train.watchdog_seconds (5 here) plus a margin, naming the rank.
-#   faults.sh MODE GRPO_BIN SOURCE_TESTS_DIR WORK_DIR [FAULT_LIB]
+#   stopin  rank 1 of 2 stopped while it waits inside a collective that
+#           cannot complete without it (tests/faults/watchdog_stop.c): every
+#           rank reached the collective, and the watchdog still names rank 1,
+#           whose heartbeats stopped.
+#   faults.sh MODE GRPO_BIN SOURCE_TESTS_DIR WORK_DIR [FAULT_LIB | WATCHDOG_STOP_BIN]
 set -u
 MODE=$1; GRPO=$2; SRC=$(cd "$3/.." && pwd); WORK=$4; LIB=${5:-}
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK" || exit 1
@@ -126,18 +130,34 @@ kill | stop)
     victim=$(rank_pid $MPI 1)
     check '[ -n "$victim" ]' "rank 1's pid not found under mpirun $MPI"
     if [ -n "$victim" ]; then
-      if [ "$MODE" = kill ]; then kill -KILL "$victim"; limit=15; else kill -STOP "$victim"; limit=45; fi
+      if [ "$MODE" = kill ]; then sig=KILL; limit=15; else sig=STOP; limit=45; fi
+      kill -$sig "$victim"
       took=$(wait_end $MPI $limit)
-      check '! kill -0 $MPI 2>/dev/null' "the job still runs $took s after SIG${MODE^^} of rank 1"
+      check '! kill -0 $MPI 2>/dev/null' "the job still runs $took s after SIG$sig of rank 1"
       wait $MPI 2>/dev/null; rc=$?
       check '[ $rc -ne 0 ]' "the job exited 0 after losing a rank"
       if [ "$MODE" = stop ]; then
         check 'grep -q "watchdog: rank 1 (.*pid $victim)" run.log' "the watchdog did not name rank 1: $(grep -v '^$' run.log | tail -5)"
       fi
-      echo "SIG${MODE^^} of rank 1: the job ended after $took s"
+      echo "SIG$sig of rank 1: the job ended after $took s"
       kill -KILL "$victim" 2>/dev/null
     fi
   fi
+  kill -KILL $MPI 2>/dev/null
+  ;;
+stopin)
+  if ! command -v mpirun > /dev/null; then echo "FAIL: mpirun not found"; echo "0 passed, 1 failed"; exit 1; fi
+  mpirun --oversubscribe -n 2 -x ASAN_OPTIONS "$LIB" > run.log 2>&1 &
+  MPI=$!
+  took=$(wait_end $MPI 60)
+  check '! kill -0 $MPI 2>/dev/null' "the job still runs $took s after rank 1 stopped inside the sum"
+  wait $MPI 2>/dev/null; rc=$?
+  check '[ $rc -ne 0 ]' "the job exited 0: the sum completed without rank 1 ($(grep -v '^$' run.log | tail -3))"
+  victim=$(sed -n 's/^watchdog_stop: rank 1 (pid \([0-9]*\)) enters the sum$/\1/p' run.log)
+  check '[ -n "$victim" ] && grep -q "watchdog: rank 1 (.*pid $victim) reached step 1.s sum but has been silent" run.log' \
+    "the watchdog did not name rank 1 as stopped inside the sum: $(grep -v '^$' run.log | tail -5)"
+  echo "rank 1 stopped inside a collective: the job ended after $took s"
+  [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null
   kill -KILL $MPI 2>/dev/null
   ;;
 *) echo "unknown mode $MODE"; exit 2 ;;
