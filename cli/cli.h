@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "model/tokenizer/tokenizer.h"
 #include "trainer/dist.h"
 #include "trainer/jobconfig.h"
-#include "model/tokenizer/tokenizer.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -53,9 +53,13 @@ int cli_fail(const char *cmd);
 int cli_job_args(const char *cmd, int argc, char **argv, const char **config, const char ***sets, size_t *n_sets);
 
 /* Runs job command cmd ("sft", "train") of the given kind: parses
- * `CONFIG.json [--set ...]`, starts MPI when launched by mpirun/srun, loads
- * the config for kind and calls run on every rank; prints the error (rank
- * 0) and returns the exit code. */
+ * `CONFIG.json [--dry-run] [--set ...]`, starts MPI when launched by
+ * mpirun/srun, loads the config for kind and calls run on every rank; prints
+ * the error (rank 0) and returns the exit code. With --dry-run it calls no
+ * run: it prints (rank 0) the memory a rank of the job would need and
+ * whether it fits, without loading weights (sft reads and tokenizes its
+ * data: its workspace is sized by the longest example), and returns EXIT_OK
+ * if it fits, else EXIT_FAIL with the reason. */
 int cli_run_job(const char *cmd, JobKind kind, int (*run)(const JobConfig *, const Dist *), int argc, char **argv);
 
 /* Option values: the whole string must be the number. Return 0, or -1

@@ -4,7 +4,8 @@
  * `grpo config --reference` prints the Markdown table of every key.
  * A train or eval config's rewards array is checked as grpo reward and
  * grpo train check it (without starting a reward process) and printed with
- * every reward's defaults.
+ * every reward's defaults; model.init, the template and the data source
+ * (sft's training data, train's and eval's prompts) are checked too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,11 @@
 
 #include "cli.h"
 #include "common/common.h"
+#include "data/template.h"
 #include "reward/reward.h"
 #include "trainer/jobconfig.h"
+#include "trainer/prompts.h"
+#include "trainer/sft.h"
 
 int cmd_config(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
@@ -21,11 +25,13 @@ int cmd_config(int argc, char **argv) {
                "       grpo config --reference\n"
                "\n"
                "Checks a job config as the given command reads it (unknown keys, keys that\n"
-               "command does not use, types, ranges) and prints the effective config with\n"
-               "every default filled in. Without --for, a config with a rewards, rollout or\n"
-               "algorithm section is checked for grpo train, any other for grpo sft. The rewards\n"
-               "array is checked as grpo train reads it (names, parameters, plugins loaded;\n"
-               "external programs found but not started) and printed with its defaults.\n"
+               "command does not use, types, ranges, model.init, the template, the data\n"
+               "source: grpo train and eval read their prompts) and prints the effective\n"
+               "config with every default filled in. Without --for, a config with a\n"
+               "rewards, rollout or algorithm section is checked for grpo train, any other\n"
+               "for grpo sft. The rewards array is checked as grpo train reads it (names,\n"
+               "parameters, plugins loaded; external programs found but not started) and\n"
+               "printed with its defaults.\n"
                "--reference prints the table of every key (the source of docs/config.md).\n");
         return EXIT_OK;
     }
@@ -75,9 +81,25 @@ int cmd_config(int argc, char **argv) {
         free(rest);
         return EXIT_FAIL;
     }
+    /* What the schema leaves to others: model.init, the rewards array, the
+     * template and the data source. */
     RewardSet *rewards = NULL;
-    if (kind != JOB_SFT && !(rewards = reward_set_check(job.rewards, "rewards"))) {
+    int bad = 0;
+    if (job.model_init && !cJSON_IsNull(job.model_init)) {
+        ModelConfig mc;
+        bad = model_config_from_json(&mc, job.model_init, "model.init");
+    }
+    if (!bad && kind != JOB_SFT) bad = (rewards = reward_set_check(job.rewards, "rewards")) == NULL;
+    if (!bad && template_check(job.template_name)) bad = err_prefix("data.template");
+    if (!bad && kind == JOB_SFT) bad = sft_check(&job);
+    if (!bad && kind != JOB_SFT) { /* the prompts: a readable file, or a valid generator */
+        PromptSource src;
+        bad = prompts_open(&src, &job, kind == JOB_EVAL);
+        prompts_close(&src);
+    }
+    if (bad) {
         fprintf(stderr, "grpo config: %s: %s\n", config, err_msg());
+        reward_set_free(rewards);
         jobconfig_free(&job);
         free(sets);
         free(rest);

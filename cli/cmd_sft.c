@@ -1,5 +1,5 @@
 /*
- * cmd_sft.c: `grpo sft CONFIG.json [--set key.path=value ...]`.
+ * cmd_sft.c: `grpo sft CONFIG.json [--dry-run] [--set key.path=value ...]`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +10,15 @@
 #include "trainer/sft.h"
 
 static void help(void) {
-    printf("usage: grpo sft CONFIG.json [--set key.path=value ...]\n"
+    printf("usage: grpo sft CONFIG.json [--dry-run] [--set key.path=value ...]\n"
            "\n"
            "Supervised next-token training: base pretraining on text, R1's cold start on\n"
            "prompt/completion pairs, or distillation from a teacher's completions.\n"
            "Run it directly, or under mpirun/srun for data-parallel training.\n"
            "\n"
            "  CONFIG.json       the job config (docs/config.md lists every key)\n"
+           "  --dry-run         print the memory a rank would need (estimate) and whether\n"
+           "                    it fits, then stop (nothing is loaded or written)\n"
            "  --set k.p=value   override one key (value parsed as JSON, else a string);\n"
            "                    repeatable, e.g. --set optim.learning_rate=1e-4\n"
            "\n"

@@ -98,6 +98,24 @@ void *grpo_xalloc_aligned(size_t n, const char *file, int line) {
     return p;
 }
 
+void *try_alloc_aligned(size_t n) {
+    size_t rounded = (n + 63) & ~(size_t)63;
+    if (rounded < n) return NULL;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (p) memset(p, 0, rounded ? rounded : 64);
+    return p;
+}
+
+ByteStr format_bytes(double bytes) {
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
+    ByteStr r;
+    int u = 0;
+    while (bytes >= 1024 && u < 8) bytes /= 1024, u++;
+    if (u == 0) snprintf(r.s, sizeof(r.s), "%.0f B", bytes);
+    else snprintf(r.s, sizeof(r.s), "%.*f %s", bytes < 10 ? 2 : 1, bytes, unit[u]);
+    return r;
+}
+
 int size_mul(size_t a, size_t b, size_t *out) {
     if (a != 0 && b > SIZE_MAX / a) return -1;
     *out = a * b;

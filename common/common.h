@@ -70,6 +70,17 @@ void *grpo_xalloc_aligned(size_t n, const char *file, int line);
 #define xstrdup(s) grpo_xstrdup((s), __FILE__, __LINE__)
 #define xalloc_aligned(n) grpo_xalloc_aligned((n), __FILE__, __LINE__)
 
+/* 64-byte aligned and zero-filled like xalloc_aligned, but NULL (nothing
+ * printed) when the memory is not there, for sizes that come from a file
+ * or a config: the caller reports which one asked for too much. */
+void *try_alloc_aligned(size_t n);
+
+/* bytes for people: "512 B", "3.20 MiB", "19.8 TiB" (returned by value). */
+typedef struct {
+    char s[24];
+} ByteStr;
+ByteStr format_bytes(double bytes);
+
 /* Overflow-checked size arithmetic: return 0 and set *out, or -1 on overflow. */
 int size_mul(size_t a, size_t b, size_t *out);
 int size_add(size_t a, size_t b, size_t *out);

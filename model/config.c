@@ -177,6 +177,8 @@ int model_config_validate(const ModelConfig *c, const char *what) {
     if (!(c->rms_norm_eps > 0)) return ERR("%s: rms_norm_eps must be positive", what);
     if (!(c->rope_theta > 0)) return ERR("%s: rope_theta must be positive", what);
     if (c->max_position_embeddings <= 0) return ERR("%s: max_position_embeddings must be positive", what);
+    size_t n_params;
+    if (model_param_count_checked(c, what, &n_params)) return -1;
     for (int i = 0; i < c->n_eos; i++)
         if (c->eos_token_ids[i] < 0 || c->eos_token_ids[i] >= c->vocab_size)
             return ERR("%s: eos_token_id %d is outside the vocabulary (size %d)", what, c->eos_token_ids[i],

@@ -34,14 +34,30 @@ static Dims dims_of(const ModelConfig *c) {
     return d;
 }
 
-void kvstore_init(KVStore *kv, const ModelConfig *cfg, int rows) {
+int kvstore_bytes(const ModelConfig *cfg, size_t rows, size_t *bytes) {
     Dims d = dims_of(cfg);
+    size_t n;
+    if (size_mul((size_t)d.L * (size_t)d.KVD, rows, &n) || size_mul(n, 2 * sizeof(float), bytes))
+        return ERR("KV store: %zu rows of %d layers x %d floats overflow a 64-bit size", rows, d.L, d.KVD);
+    return 0;
+}
+
+int kvstore_init(KVStore *kv, const ModelConfig *cfg, int rows) {
+    memset(kv, 0, sizeof(*kv));
+    Dims d = dims_of(cfg);
+    size_t bytes;
+    if (rows < 0 || kvstore_bytes(cfg, (size_t)rows, &bytes)) return rows < 0 ? ERR("KV store: %d rows", rows) : -1;
     kv->L = d.L;
     kv->rows = rows;
     kv->KVD = d.KVD;
-    size_t n = (size_t)d.L * rows * d.KVD * sizeof(float);
-    kv->k = xalloc_aligned(n);
-    kv->v = xalloc_aligned(n);
+    kv->k = try_alloc_aligned(bytes / 2);
+    kv->v = kv->k ? try_alloc_aligned(bytes / 2) : NULL;
+    if (!kv->v) {
+        kvstore_free(kv);
+        return ERR("KV store: cannot allocate %s for %d rows; this machine does not have the memory",
+                   format_bytes((double)bytes).s, rows);
+    }
+    return 0;
 }
 
 void kvstore_free(KVStore *kv) {
@@ -50,14 +66,71 @@ void kvstore_free(KVStore *kv) {
     memset(kv, 0, sizeof(*kv));
 }
 
-static float *falloc(size_t n, size_t *total) {
-    *total += n * sizeof(float);
-    return xalloc_aligned(n * sizeof(float));
+/* The workspace's buffers in one table, so acts_size and acts_init agree:
+ * each entry is a count of floats (or ints, for pos) computed with every
+ * product checked. */
+enum {
+    B_X, B_HN1, B_RSTD1, B_QKV, B_QKRAW, B_QKRSTD, B_LSE, B_ATTY, B_X2, B_HN2, B_RSTD2, B_GU, B_HMLP, B_HF, B_RSTDF,
+    B_POS, B_DX, B_DHN, B_DBIG, B_DMID, B_DHF, B_NORM, B_ATTN, B_COS, B_SIN, B_LMH, N_BUFS
+};
+
+/* product of up to three factors, checked */
+static int mul3(size_t a, size_t b, size_t c, size_t *out) {
+    size_t ab;
+    return size_mul(a, b, &ab) || size_mul(ab, c, out) ? -1 : 0;
+}
+
+static int acts_plan(const ModelConfig *cfg, int max_tokens, int max_keys, int training, int recompute, int nt,
+                     size_t n[N_BUFS], size_t *bytes) {
+    memset(n, 0, N_BUFS * sizeof(size_t));
+    if (max_tokens <= 0 || max_keys <= 0) return ERR("workspace: max_tokens and max_keys must be positive");
+    const Dims d = dims_of(cfg);
+    const size_t N = (size_t)max_tokens, S = training && !recompute ? (size_t)d.L : 1, C = (size_t)d.C;
+    const size_t X = training ? (size_t)d.L + 1 : 1, F = (size_t)d.F;
+    int bad = mul3(X, N, C, &n[B_X]) || mul3(S, N, C, &n[B_HN1]) || mul3(S, N, 1, &n[B_RSTD1]) ||
+              mul3(S, N, (size_t)d.QKV, &n[B_QKV]) || mul3(S, N, (size_t)d.NH, &n[B_LSE]) ||
+              mul3(S, N, (size_t)d.QD, &n[B_ATTY]) || mul3(S, N, C, &n[B_HN2]) || mul3(S, N, 1, &n[B_RSTD2]) ||
+              mul3(S, N, 2 * F, &n[B_GU]) || mul3(S, N, F, &n[B_HMLP]) || mul3(N, C, 1, &n[B_HF]);
+    if (cfg->qk_norm)
+        bad = bad || mul3(S, N, (size_t)d.QD + (size_t)d.KVD, &n[B_QKRAW]) ||
+              mul3(S, N, (size_t)d.NH + (size_t)d.NKV, &n[B_QKRSTD]);
+    n[B_RSTDF] = N;
+    n[B_POS] = N;
+    if (training) {
+        n[B_X2] = n[B_HN2];
+        n[B_DX] = n[B_DHN] = n[B_DHF] = n[B_HF];
+        size_t big = 2 * F > (size_t)d.QKV ? 2 * F : (size_t)d.QKV, mid = F > (size_t)d.QD ? F : (size_t)d.QD;
+        bad = bad || mul3(N, big, 1, &n[B_DBIG]) || mul3(N, mid, 1, &n[B_DMID]);
+    }
+    bad = bad || mul3((size_t)nt, C > (size_t)d.HD ? C : (size_t)d.HD, 1, &n[B_NORM]) ||
+          mul3((size_t)nt, attention_scratch_floats(max_keys), 1, &n[B_ATTN]) ||
+          mul3((size_t)max_keys, (size_t)d.HD / 2, 1, &n[B_COS]);
+    n[B_SIN] = n[B_COS];
+    size_t rows = lmhead_chunk_rows(d.V, 0);
+    bad = bad || mul3(rows, 2 * C + (size_t)d.V, 1, &n[B_LMH]);
+    size_t total = 0;
+    for (int i = 0; i < N_BUFS && !bad; i++) {
+        size_t b;
+        bad = size_mul(n[i], sizeof(float), &b) || size_add(total, (b + 63) & ~(size_t)63, &total);
+    }
+    if (bad)
+        return ERR("workspace: %d tokens (at most %d keys each) of this model overflow a 64-bit size", max_tokens,
+                   max_keys);
+    *bytes = total;
+    return 0;
+}
+
+int acts_size(const ModelConfig *cfg, int max_tokens, int max_keys, int training, int recompute, int n_threads,
+              size_t *bytes) {
+    size_t n[N_BUFS];
+    return acts_plan(cfg, max_tokens, max_keys, training, recompute, n_threads, n, bytes);
 }
 
 int acts_init(Acts *a, const ModelConfig *cfg, int max_tokens, int max_keys, int training, int recompute) {
     memset(a, 0, sizeof(*a));
-    if (max_tokens <= 0 || max_keys <= 0) return ERR("workspace: max_tokens and max_keys must be positive");
+    const int nt = omp_get_max_threads();
+    size_t n[N_BUFS], bytes;
+    if (acts_plan(cfg, max_tokens, max_keys, training, recompute, nt, n, &bytes)) return -1;
     Dims d = dims_of(cfg);
     a->cfg = *cfg;
     a->max_tokens = max_tokens;
@@ -65,45 +138,31 @@ int acts_init(Acts *a, const ModelConfig *cfg, int max_tokens, int max_keys, int
     a->training = training;
     a->recompute = training && recompute;
     a->n_slots = training && !recompute ? d.L : 1;
-    const size_t N = (size_t)max_tokens, S = (size_t)a->n_slots;
-    const int nt = omp_get_max_threads();
     a->n_threads = nt;
-    size_t t = 0;
-    a->x = falloc((training ? (size_t)(d.L + 1) : 1) * N * d.C, &t);
-    a->hn1 = falloc(S * N * d.C, &t);
-    a->rstd1 = falloc(S * N, &t);
-    a->qkv = falloc(S * N * d.QKV, &t);
-    if (cfg->qk_norm) {
-        a->qkraw = falloc(S * N * (d.QD + d.KVD), &t);
-        a->qkrstd = falloc(S * N * (d.NH + d.NKV), &t);
+    float **dst[N_BUFS] = {
+        [B_X] = &a->x,       [B_HN1] = &a->hn1,   [B_RSTD1] = &a->rstd1, [B_QKV] = &a->qkv,   [B_QKRAW] = &a->qkraw,
+        [B_QKRSTD] = &a->qkrstd, [B_LSE] = &a->lse, [B_ATTY] = &a->atty, [B_X2] = &a->x2,     [B_HN2] = &a->hn2,
+        [B_RSTD2] = &a->rstd2, [B_GU] = &a->gu,   [B_HMLP] = &a->hmlp,   [B_HF] = &a->hf,     [B_RSTDF] = &a->rstdf,
+        [B_DX] = &a->dx,     [B_DHN] = &a->dhn,   [B_DBIG] = &a->dbig,   [B_DMID] = &a->dmid, [B_DHF] = &a->dhf,
+        [B_NORM] = &a->norm_scratch, [B_ATTN] = &a->attn_scratch, [B_COS] = &a->rope_cos, [B_SIN] = &a->rope_sin,
+    };
+    int ok = 1;
+    for (int i = 0; i < N_BUFS && ok; i++) {
+        if (!dst[i] || !n[i]) continue;
+        *dst[i] = try_alloc_aligned(n[i] * sizeof(float));
+        ok = *dst[i] != NULL;
     }
-    a->lse = falloc(S * N * d.NH, &t);
-    a->atty = falloc(S * N * d.QD, &t);
-    if (training) a->x2 = falloc(S * N * d.C, &t);
-    a->hn2 = falloc(S * N * d.C, &t);
-    a->rstd2 = falloc(S * N, &t);
-    a->gu = falloc(S * N * 2 * d.F, &t);
-    a->hmlp = falloc(S * N * d.F, &t);
-    a->hf = falloc(N * d.C, &t);
-    a->rstdf = falloc(N, &t);
-    a->pos = xmalloc(N * sizeof(int));
-    if (training) {
-        a->dx = falloc(N * d.C, &t);
-        a->dhn = falloc(N * d.C, &t);
-        a->dbig = falloc(N * (size_t)(2 * d.F > d.QKV ? 2 * d.F : d.QKV), &t);
-        a->dmid = falloc(N * (size_t)(d.F > d.QD ? d.F : d.QD), &t);
-        a->dhf = falloc(N * d.C, &t);
+    if (ok) a->pos = try_alloc_aligned(n[B_POS] * sizeof(int));
+    if (ok && a->pos) ok = lmhead_init(&a->lm, d.C, d.V, 0) == 0;
+    if (!ok || !a->pos) {
+        acts_free(a);
+        return ERR("workspace: cannot allocate %s for %d tokens; this machine does not have the memory",
+                   format_bytes((double)bytes).s, max_tokens);
     }
-    a->norm_scratch = falloc((size_t)nt * (d.C > d.HD ? d.C : d.HD), &t);
     a->attn_per_thread = attention_scratch_floats(max_keys);
-    a->attn_scratch = falloc((size_t)nt * a->attn_per_thread, &t);
-    a->rope_cos = falloc((size_t)max_keys * (d.HD / 2), &t);
-    a->rope_sin = falloc((size_t)max_keys * (d.HD / 2), &t);
     rope_tables(a->rope_cos, a->rope_sin, max_keys, d.HD, cfg->rope_theta, cfg->rope_scaling_type, cfg->rope_factor,
                 cfg->rope_low_freq_factor, cfg->rope_high_freq_factor, cfg->rope_original_max_pos);
-    lmhead_init(&a->lm, d.C, d.V, 0);
-    t += ((size_t)a->lm.chunk_rows * (2 * (size_t)d.C + d.V)) * sizeof(float);
-    a->bytes = t;
+    a->bytes = bytes;
     return 0;
 }
 

@@ -43,7 +43,11 @@ typedef struct {
     float *k, *v;
 } KVStore;
 
-void kvstore_init(KVStore *kv, const ModelConfig *cfg, int rows);
+/* Allocates (zeroed) a store of `rows` rows; fails, naming the size, when
+ * the bytes overflow or the memory is not there. */
+int kvstore_init(KVStore *kv, const ModelConfig *cfg, int rows);
+/* The bytes of a store of `rows` rows (k and v), checked. */
+int kvstore_bytes(const ModelConfig *cfg, size_t rows, size_t *bytes);
 void kvstore_free(KVStore *kv);
 
 typedef struct {
@@ -90,6 +94,11 @@ typedef struct {
  * compute). */
 int acts_init(Acts *a, const ModelConfig *cfg, int max_tokens, int max_keys, int training, int recompute);
 void acts_free(Acts *a);
+/* The bytes acts_init would allocate for these arguments with n_threads
+ * OpenMP threads, computed with every product checked (-1 with a message on
+ * overflow); for estimating a job's memory before allocating anything. */
+int acts_size(const ModelConfig *cfg, int max_tokens, int max_keys, int training, int recompute, int n_threads,
+              size_t *bytes);
 /* Bytes held by the workspace. */
 size_t acts_bytes(const Acts *a);
 

@@ -13,18 +13,28 @@
 #include "common/common.h"
 #include "fastmath.h"
 
-void lmhead_init(LMHead *lm, int C, int V, size_t budget_bytes) {
+size_t lmhead_chunk_rows(int V, size_t budget_bytes) {
     if (budget_bytes == 0) budget_bytes = (size_t)32 << 20;
-    size_t rows = budget_bytes / ((size_t)V * sizeof(float));
+    size_t rows = budget_bytes / ((size_t)(V > 0 ? V : 1) * sizeof(float));
     if (rows < 8) rows = 8;
     if (rows > 4096) rows = 4096;
+    return rows;
+}
+
+int lmhead_init(LMHead *lm, int C, int V, size_t budget_bytes) {
+    size_t rows = lmhead_chunk_rows(V, budget_bytes);
     lm->C = C;
     lm->V = V;
     lm->chunk_rows = (int)rows;
-    lm->hbuf = xalloc_aligned(rows * (size_t)C * sizeof(float));
-    lm->dhbuf = xalloc_aligned(rows * (size_t)C * sizeof(float));
-    lm->logits = xalloc_aligned(rows * (size_t)V * sizeof(float));
-    lm->idx = xmalloc(rows * sizeof(int));
+    lm->hbuf = try_alloc_aligned(rows * (size_t)C * sizeof(float));
+    lm->dhbuf = try_alloc_aligned(rows * (size_t)C * sizeof(float));
+    lm->logits = try_alloc_aligned(rows * (size_t)V * sizeof(float));
+    lm->idx = try_alloc_aligned(rows * sizeof(int));
+    if (!lm->hbuf || !lm->dhbuf || !lm->logits || !lm->idx) {
+        lmhead_free(lm);
+        return ERR("LM head: cannot allocate %zu rows of %d logits", rows, V);
+    }
+    return 0;
 }
 
 void lmhead_free(LMHead *lm) {

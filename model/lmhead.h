@@ -27,8 +27,11 @@ typedef struct {
 } LMHead;
 
 /* Sizes the chunk so logits take at most about `budget_bytes` (0 = 32 MiB)
- * and allocates the scratch. */
-void lmhead_init(LMHead *lm, int C, int V, size_t budget_bytes);
+ * and allocates the scratch. Returns -1 (message set, lm zeroed) when the
+ * memory is not there. */
+int lmhead_init(LMHead *lm, int C, int V, size_t budget_bytes);
+/* The rows per chunk lmhead_init picks. */
+size_t lmhead_chunk_rows(int V, size_t budget_bytes);
 void lmhead_free(LMHead *lm);
 
 /* logp (N) for rows with targets[n] >= 0 (0 elsewhere), ent (N) for every

@@ -5,6 +5,7 @@
  */
 #include "model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,50 @@ static size_t layout(const ModelConfig *c, float *base, ParamPtrs *p, TensorRef 
 
 size_t model_param_count(const ModelConfig *cfg) { return layout(cfg, NULL, NULL, NULL, 0, NULL, NULL); }
 
+/* a * b + c, checked. */
+static int mul_add(size_t a, size_t b, size_t c, size_t *out) {
+    size_t p;
+    return size_mul(a, b, &p) || size_add(p, c, out) ? -1 : 0;
+}
+
+int model_param_count_checked(const ModelConfig *c, const char *what, size_t *n) {
+    const long long NH = c->num_attention_heads, NKV = c->num_key_value_heads, HD = c->head_dim;
+    const long long QD = NH * HD, KVD = NKV * HD, I2 = 2LL * c->intermediate_size; /* each < 2^61 */
+    if (QD > INT_MAX)
+        return ERR("%s: num_attention_heads x head_dim = %d x %d = %lld is too large (at most %d)", what,
+                   c->num_attention_heads, c->head_dim, QD, INT_MAX);
+    if (QD + 2 * KVD > INT_MAX)
+        return ERR("%s: the q/k/v width (num_attention_heads + 2 x num_key_value_heads) x head_dim = %lld is too "
+                   "large (at most %d)",
+                   what, QD + 2 * KVD, INT_MAX);
+    if (I2 > INT_MAX)
+        return ERR("%s: intermediate_size %d is too large (2 x intermediate_size must be at most %d)", what,
+                   c->intermediate_size, INT_MAX);
+    const size_t V = (size_t)c->vocab_size, C = (size_t)c->hidden_size, L = (size_t)c->num_hidden_layers;
+    const size_t QKV = (size_t)(QD + 2 * KVD), I = (size_t)c->intermediate_size;
+    /* one layer: norms, wqkv (+ bias), q/k norms, wo, wgu, wdown */
+    size_t layer = 2 * C + (c->attention_bias ? QKV : 0) + (c->qk_norm ? 2 * (size_t)HD : 0), total = C;
+    if (mul_add(QKV, C, layer, &layer) || mul_add(C, (size_t)QD, layer, &layer) || mul_add(3 * I, C, layer, &layer))
+        return ERR("%s: one layer's parameters overflow a 64-bit count (hidden_size %d, intermediate_size %d, "
+                   "num_attention_heads %d, head_dim %d); check these fields",
+                   what, c->hidden_size, c->intermediate_size, c->num_attention_heads, c->head_dim);
+    if (mul_add(L, layer, total, &total))
+        return ERR("%s: num_hidden_layers %d x %.3g parameters per layer overflows a 64-bit count; check "
+                   "num_hidden_layers, hidden_size and intermediate_size",
+                   what, c->num_hidden_layers, (double)layer);
+    if (mul_add(V, C, total, &total) || (!c->tie_word_embeddings && mul_add(V, C, total, &total)))
+        return ERR("%s: vocab_size %d x hidden_size %d overflows a 64-bit count with the rest of the model", what,
+                   c->vocab_size, c->hidden_size);
+    size_t bytes;
+    if (size_mul(total, 16 * sizeof(float), &bytes))
+        return ERR("%s: %.3g parameters (%.3g bytes) are more than a 64-bit machine can address; check "
+                   "num_hidden_layers (%d), hidden_size (%d), intermediate_size (%d) and vocab_size (%d)",
+                   what, (double)total, 4.0 * (double)total, c->num_hidden_layers, c->hidden_size,
+                   c->intermediate_size, c->vocab_size);
+    *n = total;
+    return 0;
+}
+
 void model_part_range(const ModelConfig *cfg, int part, size_t *begin, size_t *end) {
     const int L = cfg->num_hidden_layers;
     ASSERT(part >= -1 && part <= L);
@@ -140,7 +185,13 @@ int model_init(Model *m, const ModelConfig *cfg) {
     if (model_config_validate(cfg, "model config")) return -1;
     m->cfg = *cfg;
     m->n_params = model_param_count(cfg);
-    m->params = xalloc_aligned(m->n_params * sizeof(float));
+    m->params = try_alloc_aligned(m->n_params * sizeof(float));
+    if (!m->params) {
+        size_t n = m->n_params;
+        memset(m, 0, sizeof(*m));
+        return ERR("model: cannot allocate %s for %zu parameters; this machine does not have the memory",
+                   format_bytes((double)n * sizeof(float)).s, n);
+    }
     model_bind(cfg, m->params, &m->p);
     return 0;
 }

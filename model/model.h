@@ -130,8 +130,15 @@ void model_part_range(const ModelConfig *cfg, int part, size_t *begin, size_t *e
 /* Points a ParamPtrs at a block laid out like the parameters. */
 void model_bind(const ModelConfig *cfg, float *block, ParamPtrs *out);
 void model_unbind(ParamPtrs *p);
-/* Number of floats in a parameter-shaped block for cfg. */
+/* Number of floats in a parameter-shaped block for cfg (validated: see
+ * model_param_count_checked). */
 size_t model_param_count(const ModelConfig *cfg);
+/* The same count with every product and sum checked, for a config not yet
+ * validated: -1, with a message naming the fields, when the per-layer
+ * widths do not fit an int (the kernels' dimension type) or the block's
+ * bytes, times the 16 parameter-shaped blocks a job may keep, do not fit
+ * a size_t. model_config_validate calls it. */
+int model_param_count_checked(const ModelConfig *cfg, const char *what, size_t *n);
 
 /* The HF tensors of a parameter-shaped block, in a fixed order. Writes at
  * most cap entries to out (out may be NULL to count) and returns the total.

@@ -164,8 +164,8 @@ static Tok lex(const Parser *p) {
         size_t n = j - i - 1;
         t.end = j;
         if (n == 0) {
-            /* "\%" "\{" "\}" "\," and friends */
-            t.end = i + 2;
+            /* "\%" "\{" "\}" "\," and friends; a '\' that ends the text is one character */
+            t.end = s[i + 1] ? i + 2 : i + 1;
             switch (s[i + 1]) {
             case '%': t.kind = T_PCT; return t;
             case '{': t.kind = T_LB; return t;

@@ -159,7 +159,8 @@ static int ensure_buffers(RolloutWorker *w, size_t rows, int max_tokens, int max
     if (rows > INT_MAX) return ERR("rollout: the KV store would need %zu rows; use fewer prompts per call", rows);
     if (!w->have_kv || (size_t)w->kv.rows < rows) {
         if (w->have_kv) kvstore_free(&w->kv);
-        kvstore_init(&w->kv, cfg, (int)rows);
+        w->have_kv = 0;
+        if (kvstore_init(&w->kv, cfg, (int)rows)) return err_prefix("rollout");
         w->have_kv = 1;
     }
     const int nt = omp_get_max_threads();

@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <time.h>
 
 static int test_passed_, test_failed_;
 
@@ -41,6 +42,15 @@ static int test_passed_, test_failed_;
             fputc('\n', stderr);                                                 \
         }                                                                        \
     } while (0)
+
+/* CPU seconds of the calling thread: for a test that bounds how long work
+ * takes, since other jobs on the machine (a loaded CI runner, a parallel
+ * ctest) stretch the wall clock but not this. */
+static inline double test_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* The exit code: non-zero if a check failed, or if none ran at all (a test
  * that checks nothing must not pass). */

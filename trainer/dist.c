@@ -37,9 +37,10 @@ static void mpi_check(int rc, const char *call, const char *file, int line) {
 
 /* ---- watchdog state ---- */
 
-enum { PHASE_LEN = 24, SEND_RING = 16 };
+enum { PHASE_LEN = 24, SEND_RING = 16, BEAT_PARTS = 8 };
 
-/* What a rank reports to rank 0 as it enters a collective. */
+/* What a rank reports to rank 0 as it enters a collective, and again every
+ * W.limit / BEAT_PARTS seconds while it waits in one. */
 typedef struct {
     long seq;  /* collectives entered so far, this one included */
     long step; /* the step it is in */
@@ -169,8 +170,20 @@ static void take_beats(const Dist *d) {
     }
 }
 
-/* Enters a collective: counts it and tells rank 0 (a dropped heartbeat, when
+/* A rank other than 0: tells rank 0 where it is (a dropped heartbeat, when
  * the ring is full, only delays a diagnosis). */
+static void send_beat(void) {
+    int slot = W.snext;
+    int free_slot = 1;
+    if (W.sreq[slot] != MPI_REQUEST_NULL) MPI_CHECK(MPI_Test(&W.sreq[slot], &free_slot, MPI_STATUS_IGNORE));
+    if (!free_slot) return;
+    W.sbuf[slot] = (Beat){.seq = W.seq, .step = W.step};
+    snprintf(W.sbuf[slot].phase, PHASE_LEN, "%s", W.phase);
+    MPI_CHECK(MPI_Isend(&W.sbuf[slot], (int)sizeof(Beat), MPI_BYTE, 0, 0, W.comm, &W.sreq[slot]));
+    W.snext = (slot + 1) % SEND_RING;
+}
+
+/* Enters a collective: counts it and tells rank 0. */
 static void enter_collective(const Dist *d) {
     W.seq++;
     if (d->rank == 0) {
@@ -181,14 +194,7 @@ static void enter_collective(const Dist *d) {
         take_beats(d);
         return;
     }
-    int slot = W.snext;
-    int free_slot = 1;
-    if (W.sreq[slot] != MPI_REQUEST_NULL) MPI_CHECK(MPI_Test(&W.sreq[slot], &free_slot, MPI_STATUS_IGNORE));
-    if (!free_slot) return;
-    W.sbuf[slot] = (Beat){.seq = W.seq, .step = W.step};
-    snprintf(W.sbuf[slot].phase, PHASE_LEN, "%s", W.phase);
-    MPI_CHECK(MPI_Isend(&W.sbuf[slot], (int)sizeof(Beat), MPI_BYTE, 0, 0, W.comm, &W.sreq[slot]));
-    W.snext = (slot + 1) % SEND_RING;
+    send_beat();
 }
 
 /* Ends the job: the watchdog fired. */
@@ -207,7 +213,20 @@ __attribute__((noreturn)) static void watchdog_fire(const Dist *d, double waited
                     r, W.peers[r].host, W.peers[r].pid, W.step, W.phase, waited, W.limit, now - W.last_at[r],
                     W.last[r].step, W.last[r].phase);
         }
-        if (!n_missing)
+        /* Every rank arrived: one whose beats stopped while it waited was
+         * stopped or stuck inside the collective (a waiting rank beats every
+         * W.limit / BEAT_PARTS s: silent for a quarter of the limit is 2 beats
+         * missed). */
+        int n_silent = 0;
+        for (int r = 1; r < d->world && !n_missing; r++) {
+            if (now - W.last_at[r] <= W.limit / 4) continue;
+            n_silent++;
+            fprintf(stderr,
+                    "grpo: watchdog: rank %d (%s, pid %ld) reached step %ld's %s but has been silent for %.0f s "
+                    "inside it (train.watchdog_seconds = %.0f); it may be stopped or stuck. Ending the job.\n",
+                    r, W.peers[r].host, W.peers[r].pid, W.step, W.phase, now - W.last_at[r], W.limit);
+        }
+        if (!n_missing && !n_silent)
             fprintf(stderr,
                     "grpo: watchdog: every rank reached step %ld's %s, but it has not completed after %.0f s "
                     "(train.watchdog_seconds = %.0f): the network or MPI is stuck. Ending the job.\n",
@@ -226,7 +245,7 @@ __attribute__((noreturn)) static void watchdog_fire(const Dist *d, double waited
 /* Waits for n requests, watching the clock: spins briefly, then yields the
  * core between tests. */
 static void wait_reqs(const Dist *d, MPI_Request *reqs, int n) {
-    double t0 = now_seconds();
+    double t0 = now_seconds(), beat_at = t0;
     long spins = 0;
     for (;;) {
         int done = 0;
@@ -238,9 +257,13 @@ static void wait_reqs(const Dist *d, MPI_Request *reqs, int n) {
             nanosleep(&ts, NULL);
         }
         if (W.limit > 0 && (spins & 63) == 0) {
-            double waited = now_seconds() - t0;
+            double now = now_seconds(), waited = now - t0;
             double limit = d->rank == 0 ? W.limit : W.limit * 1.25 + 5.0;
             if (waited > limit) watchdog_fire(d, waited);
+            if (d->rank != 0 && now - beat_at > W.limit / BEAT_PARTS) {
+                send_beat();
+                beat_at = now;
+            }
         }
     }
 }

@@ -12,9 +12,11 @@
  * watchdog's limit for the others, the job ends (exit 1) with a message
  * naming the rank(s) that never arrived, the step and phase they were last
  * seen in, and their host and pid. Rank 0 tells who is missing: every rank
- * reports each collective it enters to rank 0 on a separate communicator;
- * the other ranks wait a little longer, so rank 0 speaks first unless it is
- * the one that stopped. A rank killed outright is the launcher's to notice
+ * reports each collective it enters to rank 0 on a separate communicator,
+ * and again every eighth of the limit while it waits in one, so a rank
+ * stopped inside a collective is named too (its reports stopped); the other
+ * ranks wait a little longer, so rank 0 speaks first unless it is the one
+ * that stopped. A rank killed outright is the launcher's to notice
  * (mpirun ends the job when a process dies). While waiting, a rank yields
  * its core after a short spin, so an idle rank does not starve busy ones.
  */

@@ -37,8 +37,10 @@ int prompts_open(PromptSource *p, const JobConfig *job, int eval) {
     const char *file = eval ? job->eval_file : job->train_file;
     p->split = eval ? TASK_EVAL : TASK_TRAIN;
     if (file) {
-        if (dataset_load_prompts(&p->file, file, job->prompt_field, job->answer_field))
+        if (dataset_load_prompts(&p->file, file, job->prompt_field, job->answer_field)) {
+            dataset_free(&p->file); /* what was read before the bad line */
             return err_prefix(eval ? "data.eval_file" : "data.train_file");
+        }
         p->have_file = 1;
         p->n = p->file.n;
         if (eval && job->eval_size > 0 && (size_t)job->eval_size < p->n) p->n = (size_t)job->eval_size;

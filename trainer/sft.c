@@ -24,12 +24,25 @@
 #include "data/dataset.h"
 #include "data/template.h"
 #include "model/forward.h"
+#include "model/io/loader.h"
 #include "model/tokenizer/tokenizer.h"
+#include "trainer/memory.h"
 #include "trainer/pack.h"
 #include "trainer/prompts.h"
 #include "trainer/session.h"
 
-/* Tokenizes a dataset into sequences of at most max_len tokens. */
+/* Keeps the first max_len ids of v and gives back the memory of the rest. */
+static void keep_first(TokenIds *v, size_t max_len) {
+    if (v->n <= max_len) return;
+    v->n = max_len;
+    v->ids = xrealloc(v->ids, (max_len ? max_len : 1) * sizeof(int));
+    v->cap = max_len ? max_len : 1;
+}
+
+/* Tokenizes a dataset into sequences of at most max_len tokens. An example
+ * is tokenized only as far as its first max_len tokens reach (a huge text
+ * or template costs its rendering, never a full tokenization), so memory
+ * stays at max_len ids per example. */
 static int build_sequences(const Dataset *d, const Tokenizer *tok, const JobConfig *job, int eos, SeqSet *out,
                            size_t *n_skipped) {
     const size_t max_len = (size_t)job->max_length;
@@ -58,18 +71,19 @@ static int build_sequences(const Dataset *d, const Tokenizer *tok, const JobConf
         const Example *ex = &d->ex[i];
         int rc = 0;
         if (d->kind == DATA_TEXT) {
-            rc = tokenizer_encode(tok, ex->text, ex->text_len, 1, &per[i]);
+            rc = tokenizer_encode_max(tok, ex->text, ex->text_len, 1, max_len, &per[i]);
             from[i] = 1;
         } else {
             char *prompt = NULL;
             rc = template_render(job->template_name, ex->prompt, &prompt);
-            if (rc == 0) rc = tokenizer_encode(tok, prompt, strlen(prompt), 1, &per[i]);
+            if (rc == 0) rc = tokenizer_encode_max(tok, prompt, strlen(prompt), 1, max_len, &per[i]);
             free(prompt);
-            from[i] = job->completion_only_loss ? (int)per[i].n : 1;
-            if (rc == 0 && ex->completion)
-                rc = tokenizer_encode(tok, ex->completion, strlen(ex->completion), 1, &per[i]);
+            from[i] = job->completion_only_loss ? (int)(per[i].n < max_len ? per[i].n : max_len) : 1;
+            if (rc == 0 && ex->completion && per[i].n < max_len)
+                rc = tokenizer_encode_max(tok, ex->completion, strlen(ex->completion), 1, max_len, &per[i]);
         }
-        if (rc == 0 && job->add_eos && eos >= 0) token_ids_push(&per[i], eos);
+        if (rc == 0 && job->add_eos && eos >= 0 && per[i].n < max_len) token_ids_push(&per[i], eos);
+        keep_first(&per[i], max_len);
         if (rc) {
 #pragma omp critical
             {
@@ -195,6 +209,59 @@ static int load_data(const JobConfig *job, const Tokenizer *tok, int eos, SeqSet
     return rc;
 }
 
+static size_t longest_of(const SeqSet *a, const SeqSet *b) {
+    size_t longest = 2;
+    for (size_t i = 0; i < a->n; i++) longest = seq_len(a, i) > longest ? seq_len(a, i) : longest;
+    for (size_t i = 0; i < b->n; i++) longest = seq_len(b, i) > longest ? seq_len(b, i) : longest;
+    return longest;
+}
+
+/* What one generated example holds in memory at the peak (its cJSON object,
+ * texts and token ids), for refusing a generator run that could never fit
+ * before generating: measured with the corpus task, 100000 examples raise
+ * grpo sft --dry-run's peak RSS by 456 MB. */
+#define GENERATED_EXAMPLE_BYTES 4700.0
+
+int sft_check(const JobConfig *job) {
+    if (!job->train_file && !job->generator)
+        return ERR("data.train_file: required key is missing (the JSONL or text file to train on; or set "
+                   "data.generator)");
+    if (job->batch_size < 1) return ERR("train.batch_size: 0; grpo sft needs at least 1 sequence per step");
+    if (job->micro_batch_size > job->batch_size)
+        return ERR("train.micro_batch_size: %ld is larger than train.batch_size %ld (the sequences of a step, over "
+                   "all ranks); choose 1 to %ld",
+                   job->micro_batch_size, job->batch_size, job->batch_size);
+    if (!job->train_file) { /* a generator makes every example before training starts */
+        const double n = (double)job->steps * (double)job->batch_size + (job->eval_file ? 0.0 : (double)job->eval_size);
+        const double bytes = n * GENERATED_EXAMPLE_BYTES;
+        const char *from;
+        const double limit = memory_node_limit(&from);
+        /* the second bound holds with the check off (GRPO_MAX_MEMORY=0): the count must fit a size_t */
+        const double most = limit > 0 ? limit : 0x1p62;
+        if (bytes > most)
+            return ERR("data.generator: train.steps x train.batch_size (+ data.eval_size) = %.3g examples are "
+                       "generated before training, about %s; %s is %s: lower train.steps or train.batch_size",
+                       n, format_bytes(bytes).s, limit > 0 ? from : "what a process can address",
+                       format_bytes(most).s);
+    }
+    return 0;
+}
+
+int sft_longest_sequence(const JobConfig *job, int eos, long *longest) {
+    if (sft_check(job)) return -1;
+    const char *from = job->model_tokenizer ? job->model_tokenizer : job->model_path;
+    if (!from) return ERR("model.tokenizer: a model built from model.init needs a tokenizer.json here");
+    Tokenizer *tok = NULL;
+    if (model_open_tokenizer(from, &tok)) return err_prefix(job->model_tokenizer ? "model.tokenizer" : "model.path");
+    SeqSet seqs = {0}, evseqs = {0};
+    int rc = load_data(job, tok, eos, &seqs, &evseqs);
+    if (rc == 0) *longest = (long)longest_of(&seqs, &evseqs);
+    seqs_free(&seqs);
+    seqs_free(&evseqs);
+    tokenizer_free(tok);
+    return rc;
+}
+
 /* One optimizer step's forward and backward passes on this rank's share of
  * the step's sequences; adds its summed token loss to *loss_sum. */
 static int step_backward(Session *s, Acts *a, MicroBatch *mb, const SeqSet *seqs, const size_t *which, long B,
@@ -263,7 +330,8 @@ int sft_run(const JobConfig *job, const Dist *d) {
     float *logp = NULL;
     int rc = -1, have_acts = 0;
 
-    if (session_open(&s, job, d, NULL, 0)) goto done;
+    memset(&s, 0, sizeof(s));
+    if (sft_check(job) || session_open(&s, job, d, NULL, 0)) goto done;
     dist_set_watchdog(d, (double)job->watchdog_seconds);
     int eos = s.model.cfg.n_eos > 0 ? s.model.cfg.eos_token_ids[0] : -1;
     if (job->add_eos && eos < 0) log_warn("the model config has no eos_token_id; data.add_eos has no effect");
@@ -271,10 +339,14 @@ int sft_run(const JobConfig *job, const Dist *d) {
     log_info("sft: model %s, %zu parameters; %d rank%s, %d threads each", s.model.cfg.architecture, s.model.n_params,
              d->world, d->world > 1 ? "s" : "", omp_get_max_threads());
 
+    /* The workspace holds micro_batch_size of the longest sequences the
+     * data really has (at most data.max_length), once the memory estimate
+     * says the job fits. */
+    const size_t longest = longest_of(&seqs, &evseqs);
+    if (memory_check(job, &s.model.cfg, d, (long)longest)) goto done;
     const long mbs = job->micro_batch_size, B = job->batch_size;
-    const int max_tokens = (int)(mbs * job->max_length);
-    if (!dist_all_ok(d, acts_init(&a, &s.model.cfg, max_tokens, (int)job->max_length, 1,
-                                  job->gradient_checkpointing) == 0))
+    const int max_tokens = (int)(mbs * (long)longest); /* memory_check bounds it by INT_MAX */
+    if (!dist_all_ok(d, acts_init(&a, &s.model.cfg, max_tokens, (int)longest, 1, job->gradient_checkpointing) == 0))
         goto done;
     have_acts = 1;
     micro_init(&mb, max_tokens, (int)mbs);

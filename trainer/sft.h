@@ -14,6 +14,18 @@
  * outcome on every rank). */
 int sft_run(const JobConfig *job, const Dist *d);
 
+/* What a config can get wrong for grpo sft that the schema's types and
+ * ranges cannot see (data.train_file missing, a micro-batch larger than
+ * the batch); sft_run and `grpo config` call it. */
+int sft_check(const JobConfig *job);
+
+/* The longest sequence (in tokens, at most data.max_length) the job's
+ * training and eval data make with the job's tokenizer, as sft_run builds
+ * them: what sft_run sizes its workspace for. Loads the tokenizer and the
+ * data, not the weights (for `grpo sft --dry-run`). eos is the model's
+ * first eos id, or -1. */
+int sft_longest_sequence(const JobConfig *job, int eos, long *longest);
+
 /* The plan of optimizer step `step` (0-based) with global batch B: which[j]
  * (B entries) are the sequences of the step, items step*B .. step*B+B-1 of
  * the epoch order; returns the weight of every target token, -1 / (the

@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <H5PLpublic.h>
 #include <hdf5.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "common/json.h"
 
 #define SEAL_MAGIC "GRPO-CHECKPOINT "
+#define ERR_MSG_KEEP 3000 /* the part of a message kept when adding to it */
 #define MAX_TEXT_BYTES ((size_t)256 << 20) /* side files, configs */
 #define CHUNK_FLOATS ((size_t)1 << 20)     /* 4 MB chunks */
 
@@ -115,6 +118,15 @@ uint64_t xxh64(const void *data, size_t n, uint64_t seed) {
 
 /* ---- HDF5 error handling ---- */
 
+static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
+static void h5_init_once(void) {
+    /* Before the library starts: no exit handler (see abandon_file), and
+     * no filter plugins loaded from HDF5_PLUGIN_PATH on behalf of a file. */
+    H5dont_atexit();
+    H5PLset_loading_state(0);
+}
+static void h5_init(void) { pthread_once(&h5_once, h5_init_once); }
+
 typedef struct {
     H5E_auto2_t fn;
     void *data;
@@ -126,14 +138,39 @@ static void h5_quiet(H5Quiet *q) {
 }
 static void h5_restore(const H5Quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
 
+/* The innermost message; an I/O failure's long description ("file write
+ * failed: time = ..., errno = 28, error message = '...', ...") is cut to
+ * the system's message. */
 static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *out) {
-    if (n == 0 && e->desc) snprintf(out, 256, "%s", e->desc);
+    if (n != 0 || !e->desc) return 0;
+    const char *sys = strstr(e->desc, "error message = '");
+    if (sys) {
+        sys += strlen("error message = '");
+        snprintf(out, 256, "%.*s", (int)strcspn(sys, "'"), sys);
+    } else {
+        snprintf(out, 256, "%.*s", (int)strcspn(e->desc, "\n"), e->desc);
+    }
     return 0;
 }
 
-/* The most specific message on HDF5's error stack ("" if none). */
+/* The first failure's reason on the write path, kept because every later
+ * HDF5 call (the closes after a failed write) clears the error stack. */
+static _Thread_local char h5_first[256];
+
+/* Records the reason of a failure that just happened, unless one is kept. */
+static void h5_note(void) {
+    if (!h5_first[0]) H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk, h5_first);
+}
+
+/* The most specific message on HDF5's error stack, or the one h5_note
+ * kept ("" if none). */
 static const char *h5_reason(char buf[256]) {
     buf[0] = '\0';
+    if (h5_first[0]) {
+        snprintf(buf, 256, "%s", h5_first);
+        h5_first[0] = '\0';
+        return buf;
+    }
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk, buf);
     return buf;
 }
@@ -287,64 +324,110 @@ int checkpoint_probe(const char *path) {
 
 /* ---- writing ---- */
 
+/* Every HDF5 call on the write path is checked, closes included: a chunk
+ * or object header that HDF5 fails to write surfaces only when its
+ * dataset or group is closed. ok() folds a status into *rc and returns
+ * whether all went well so far. */
+static int ok(int *rc, herr_t status) {
+    if (status < 0) {
+        h5_note();
+        *rc = -1;
+    }
+    return *rc == 0;
+}
+
+/* Closes an id (if valid) by its kind, folding a failure into *rc. */
+static void close_id(int *rc, hid_t id, herr_t (*close_fn)(hid_t)) {
+    if (id >= 0 && close_fn(id) < 0) {
+        h5_note();
+        *rc = -1;
+    }
+}
+
 /* Objects are created without HDF5's access/modification timestamps, so
  * the same model and state always give the same bytes (and digest). */
 static hid_t new_group(hid_t loc, const char *name) {
-    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-    H5Pset_obj_track_times(gcpl, 0);
-    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-    H5Pclose(gcpl);
+    int rc = 0;
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = -1;
+    if (gcpl >= 0 && ok(&rc, H5Pset_obj_track_times(gcpl, 0))) g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    close_id(&rc, gcpl, H5Pclose);
+    if (rc && g >= 0) {
+        H5Gclose(g);
+        g = -1;
+    }
     return g;
 }
 
 static hid_t new_dcpl(void) {
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_obj_track_times(dcpl, 0);
+    if (dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) < 0) {
+        H5Pclose(dcpl);
+        return -1;
+    }
     return dcpl;
 }
 
 static int put_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, mem_type, v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
+    int rc = 0;
+    hid_t sp = H5Screate(H5S_SCALAR), a = -1;
+    if (sp < 0) return -1;
+    a = H5Acreate2(obj, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (ok(&rc, a < 0 ? -1 : 0)) ok(&rc, H5Awrite(a, mem_type, v));
+    close_id(&rc, a, H5Aclose);
+    close_id(&rc, sp, H5Sclose);
+    return rc;
+}
+
+/* A scalar fixed-length string type of n bytes (n >= 1) with padding pad. */
+static hid_t str_type(size_t n, H5T_str_t pad) {
+    int rc = 0;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && ok(&rc, H5Tset_size(t, n)) && ok(&rc, H5Tset_strpad(t, pad))) return t;
+    if (t >= 0) H5Tclose(t);
+    return -1;
 }
 
 static int put_attr_str(hid_t obj, const char *name, const char *s) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(s) + 1);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
-    int rc = put_attr(obj, name, t, t, s);
-    H5Tclose(t);
+    int rc = 0;
+    hid_t t = str_type(strlen(s) + 1, H5T_STR_NULLTERM);
+    if (t < 0) return -1;
+    ok(&rc, put_attr(obj, name, t, t, s));
+    close_id(&rc, t, H5Tclose);
+    return rc;
+}
+
+/* Creates dataset name (type, space, dcpl), writes buf from mem_type and
+ * closes everything it opened; -1 if any of it failed. */
+static int put_dataset(hid_t loc, const char *name, hid_t type, hid_t mem_type, hid_t sp, hid_t dcpl, const void *buf) {
+    int rc = 0;
+    hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ok(&rc, d < 0 ? -1 : 0)) ok(&rc, H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+    close_id(&rc, d, H5Dclose);
     return rc;
 }
 
 /* A scalar fixed-length string dataset (NULL-padded) holding text[0..len). */
 static int put_text(hid_t loc, const char *name, const char *text, size_t len) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, len ? len : 1);
-    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    int rc = 0;
+    hid_t t = str_type(len ? len : 1, H5T_STR_NULLPAD);
     hid_t sp = H5Screate(H5S_SCALAR), dcpl = new_dcpl();
-    hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    herr_t rc = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, len ? text : "");
-    if (d >= 0) H5Dclose(d);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return rc < 0 ? -1 : 0;
+    if (t < 0 || sp < 0 || dcpl < 0) rc = -1;
+    else ok(&rc, put_dataset(loc, name, t, t, sp, dcpl, len ? text : ""));
+    close_id(&rc, dcpl, H5Pclose);
+    close_id(&rc, sp, H5Sclose);
+    close_id(&rc, t, H5Tclose);
+    return rc;
 }
 
 static int put_bytes(hid_t loc, const char *name, const uint8_t *b, size_t n) {
+    int rc = 0;
     hsize_t dims[1] = {n};
     hid_t sp = H5Screate_simple(1, dims, NULL), dcpl = new_dcpl();
-    hid_t d = H5Dcreate2(loc, name, H5T_STD_U8LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    herr_t rc = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, b);
-    if (d >= 0) H5Dclose(d);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
+    if (sp < 0 || dcpl < 0) rc = -1;
+    else ok(&rc, put_dataset(loc, name, H5T_STD_U8LE, H5T_NATIVE_UINT8, sp, dcpl, b));
+    close_id(&rc, dcpl, H5Pclose);
+    close_id(&rc, sp, H5Sclose);
+    return rc;
 }
 
 /* One tensor: chunked (about 4 MB per chunk, whole rows) with Fletcher32. */
@@ -359,32 +442,36 @@ static int put_tensor(hid_t loc, const TensorRef *t, const float *data) {
     } else {
         chunk[0] = dims[0] < CHUNK_FLOATS ? dims[0] : CHUNK_FLOATS;
     }
-    hid_t sp = H5Screate_simple(t->ndim, dims, NULL);
-    hid_t dcpl = new_dcpl();
-    herr_t rc = H5Pset_chunk(dcpl, t->ndim, chunk);
-    if (rc >= 0) rc = H5Pset_fletcher32(dcpl);
-    hid_t d = rc < 0 ? -1 : H5Dcreate2(loc, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    rc = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (d >= 0) H5Dclose(d);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
+    int rc = 0;
+    hid_t sp = H5Screate_simple(t->ndim, dims, NULL), dcpl = new_dcpl();
+    if (sp < 0 || dcpl < 0) rc = -1;
+    if (ok(&rc, 0) && ok(&rc, H5Pset_chunk(dcpl, t->ndim, chunk)) && ok(&rc, H5Pset_fletcher32(dcpl)))
+        ok(&rc, put_dataset(loc, t->name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sp, dcpl, data));
+    close_id(&rc, dcpl, H5Pclose);
+    close_id(&rc, sp, H5Sclose);
+    return rc;
 }
 
-static int put_block(hid_t file, const char *group, const ModelConfig *cfg, const float *block, const char *path) {
+/* Group `group` of loc (shown as `where`) with a block's tensors. */
+static int put_block(hid_t file, const char *group, const char *where, const ModelConfig *cfg, const float *block,
+                     const char *path) {
     size_t n = model_tensors(cfg, NULL, NULL, 0);
     TensorRef *refs = xmalloc(n * sizeof(TensorRef));
     model_tensors(cfg, (float *)block, refs, n); /* only read through */
     hid_t g = new_group(file, group);
     int rc = g < 0 ? -1 : 0;
-    if (rc) H5ERR(path, "cannot create group %s", group);
+    if (rc) H5ERR(path, "cannot create %s", where);
     for (size_t i = 0; i < n && !rc; i++) {
         if (put_tensor(g, &refs[i], refs[i].data)) {
-            H5ERR(path, "cannot write %s/%s", group, refs[i].name);
+            H5ERR(path, "cannot write %s/%s", where, refs[i].name);
             rc = -1;
         }
     }
-    if (g >= 0) H5Gclose(g);
+    if (g >= 0 && H5Gclose(g) < 0 && !rc) {
+        h5_note();
+        H5ERR(path, "cannot finish %s", where);
+        rc = -1;
+    }
     free(refs);
     return rc;
 }
@@ -400,21 +487,34 @@ static int block_name_ok(const char *name) {
     return 1;
 }
 
+/* After H5Fclose has failed, HDF5 1.10 leaves the file's id pointing at
+ * freed memory: closing it again, or HDF5's own exit handler doing so,
+ * crashes. So the id is never touched again and the handler is turned off
+ * before the library starts (h5_init); the file descriptor, which nothing
+ * will use any more, is closed here so that a full disk gets the space of
+ * the removed temporary file back at once. */
+static void abandon_file(int fd) {
+    if (fd >= 0) close(fd);
+}
+
 static int write_file(const char *tmp, const char *path, const Model *m, const CheckpointState *st,
                       const float *adam_m, const float *adam_v, const ModelFiles *files) {
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_userblock(fcpl, CHECKPOINT_USERBLOCK);
-    H5Pset_obj_track_times(fcpl, 0);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
-    if (f < 0) {
+    int rc = 0;
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+    if (fcpl < 0 || fapl < 0) rc = -1;
+    if (ok(&rc, 0) && ok(&rc, H5Pset_userblock(fcpl, CHECKPOINT_USERBLOCK)) &&
+        ok(&rc, H5Pset_obj_track_times(fcpl, 0)) && ok(&rc, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)))
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    close_id(&rc, fcpl, H5Pclose);
+    close_id(&rc, fapl, H5Pclose);
+    if (f < 0 || rc) {
         H5ERR(tmp, "cannot create the checkpoint file");
+        if (f >= 0) H5Fclose(f);
         return -1;
     }
-    int rc = 0;
+    int fd = -1;
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(f, H5P_DEFAULT, &handle) >= 0 && handle) fd = *(int *)handle;
     hid_t sg = new_group(f, "state");
     int version = CHECKPOINT_VERSION;
     int64_t step = st ? st->step : 0;
@@ -435,37 +535,61 @@ static int write_file(const char *tmp, const char *path, const Model *m, const C
         rc = -1;
     }
     free(cfg_text);
-    if (sg >= 0) H5Gclose(sg);
-    if (!rc) rc = put_block(f, "model", &m->cfg, m->params, path);
+    if (sg >= 0 && H5Gclose(sg) < 0 && !rc) {
+        h5_note();
+        H5ERR(path, "cannot finish /state");
+        rc = -1;
+    }
+    if (!rc) rc = put_block(f, "model", "/model", &m->cfg, m->params, path);
     if (!rc && adam_m) {
         hid_t og = new_group(f, "optimizer");
         if (og < 0) {
             H5ERR(path, "cannot create /optimizer");
             rc = -1;
         }
-        if (!rc) rc = put_block(og, "m", &m->cfg, adam_m, path);
-        if (!rc) rc = put_block(og, "v", &m->cfg, adam_v, path);
-        if (og >= 0) H5Gclose(og);
+        if (!rc) rc = put_block(og, "m", "/optimizer/m", &m->cfg, adam_m, path);
+        if (!rc) rc = put_block(og, "v", "/optimizer/v", &m->cfg, adam_v, path);
+        if (og >= 0 && H5Gclose(og) < 0 && !rc) {
+        h5_note();
+            H5ERR(path, "cannot finish /optimizer");
+            rc = -1;
+        }
     }
-    for (size_t b = 0; st && b < st->n_blocks && !rc; b++)
-        rc = put_block(f, st->blocks[b].name, &m->cfg, st->blocks[b].data, path);
+    for (size_t b = 0; st && b < st->n_blocks && !rc; b++) {
+        char where[40];
+        snprintf(where, sizeof(where), "/%s", st->blocks[b].name);
+        rc = put_block(f, st->blocks[b].name, where, &m->cfg, st->blocks[b].data, path);
+    }
     if (!rc && files) {
         hid_t fg = new_group(f, "files");
         if (fg < 0) {
             H5ERR(path, "cannot create /files");
             rc = -1;
         }
-        for (size_t i = 0; i < files->n && !rc; i++) {
+        for (size_t i = 0; files && i < files->n && !rc; i++) {
             if (!strcmp(files->v[i].name, "config.json")) continue; /* it is /state/model_config */
             if (put_text(fg, files->v[i].name, files->v[i].text, files->v[i].len)) {
                 H5ERR(path, "cannot write /files/%s", files->v[i].name);
                 rc = -1;
             }
         }
-        if (fg >= 0) H5Gclose(fg);
+        if (fg >= 0 && H5Gclose(fg) < 0 && !rc) {
+        h5_note();
+            H5ERR(path, "cannot finish /files");
+            rc = -1;
+        }
     }
-    if (H5Fclose(f) < 0 && !rc) {
-        H5ERR(path, "cannot finish the checkpoint file (disk full?)");
+    /* Everything written so far reaches the file now, while the file is
+     * still open: a failure here leaves a closable file. */
+    if (!rc && H5Fflush(f, H5F_SCOPE_LOCAL) < 0) {
+        h5_note();
+        H5ERR(path, "cannot write the checkpoint file");
+        rc = -1;
+    }
+    if (H5Fclose(f) < 0) {
+        h5_note();
+        if (!rc) H5ERR(path, "cannot finish the checkpoint file");
+        abandon_file(fd);
         rc = -1;
     }
     return rc;
@@ -479,15 +603,23 @@ int checkpoint_save(const char *path, const Model *m, const CheckpointState *st,
     for (size_t b = 0; st && b < st->n_blocks; b++)
         if (!block_name_ok(st->blocks[b].name) || !st->blocks[b].data)
             return ERR("%s: '%s' cannot name an extra checkpoint block", path, st->blocks[b].name);
+    h5_init();
     char *tmp = atomic_tmp_name(path);
     H5Quiet q;
     h5_quiet(&q);
+    h5_first[0] = '\0';
     int rc = write_file(tmp, path, m, st, adam_m, adam_v, files);
+    h5_first[0] = '\0';
     h5_restore(&q);
     if (!rc) rc = seal_write(tmp);
     if (!rc && rename(tmp, path) != 0) rc = ERR("cannot rename %s to %s: %s", tmp, path, strerror(errno));
     if (!rc) rc = fsync_parent_dir(path);
-    if (rc) unlink(tmp);
+    if (rc) {
+        unlink(tmp);
+        char why[ERR_MSG_KEEP];
+        snprintf(why, sizeof(why), "%s", err_msg());
+        ERR("%s; %s was not saved (no file was replaced: earlier checkpoints are kept)", why, path);
+    }
     free(tmp);
     return rc;
 }
@@ -497,17 +629,32 @@ int checkpoint_save(const char *path, const Model *m, const CheckpointState *st,
 typedef struct {
     const char *path;
     hid_t f;
+    double size; /* bytes of the file */
 } Reader;
 
-static int get_attr_int(Reader *r, hid_t obj, const char *where, const char *name, hid_t mem, void *out) {
+/* 1 if attribute a holds exactly one element (a scalar, or a simple
+ * dataspace of one element). */
+static int attr_is_scalar(hid_t a) {
+    hid_t sp = H5Aget_space(a);
+    if (sp < 0) return 0;
+    H5S_class_t c = H5Sget_simple_extent_type(sp);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    return c == H5S_SCALAR || (c == H5S_SIMPLE && n == 1);
+}
+
+/* An integer attribute (one element, at most 64 bits) read as int64 (or
+ * uint64 when is_unsigned), whatever its stored width and sign: HDF5
+ * converts, clamping values that do not fit. */
+static int get_attr_int(Reader *r, hid_t obj, const char *where, const char *name, int is_unsigned, void *out) {
     if (H5Aexists(obj, name) <= 0) return ERR("%s: %s has no attribute '%s'", r->path, where, name);
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     hid_t t = a < 0 ? -1 : H5Aget_type(a);
     int rc = 0;
-    if (t < 0 || H5Tget_class(t) != H5T_INTEGER) {
-        err_set("%s: %s attribute '%s' is not an integer", r->path, where, name);
+    if (t < 0 || H5Tget_class(t) != H5T_INTEGER || H5Tget_size(t) > 8 || !attr_is_scalar(a)) {
+        err_set("%s: %s attribute '%s' is not one integer", r->path, where, name);
         rc = -1;
-    } else if (H5Aread(a, mem, out) < 0) {
+    } else if (H5Aread(a, is_unsigned ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64, out) < 0) {
         H5ERR(r->path, "cannot read %s attribute '%s'", where, name);
         rc = -1;
     }
@@ -522,7 +669,8 @@ static int get_attr_str(Reader *r, hid_t obj, const char *where, const char *nam
     hid_t t = a < 0 ? -1 : H5Aget_type(a);
     int rc = 0;
     size_t size = t < 0 ? 0 : H5Tget_size(t);
-    if (t < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || size == 0 || size >= cap) {
+    if (t < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || size == 0 || size >= cap ||
+        !attr_is_scalar(a)) {
         err_set("%s: %s attribute '%s' is not a short fixed-length string", r->path, where, name);
         rc = -1;
     } else {
@@ -722,6 +870,21 @@ static herr_t blocks_cb(hid_t g, const char *name, const H5L_info_t *info, void 
     return 0;
 }
 
+/* n_blocks parameter-shaped blocks of cfg are about to be allocated and
+ * read: refuse a config whose tensors could not be in a file this size (a
+ * damaged or crafted model_config must not make us allocate terabytes). */
+static int tensors_fit(Reader *r, const ModelConfig *cfg, size_t n_blocks) {
+    size_t n_params;
+    if (model_param_count_checked(cfg, r->path, &n_params)) return -1;
+    double need = (double)n_params * sizeof(float) * (double)n_blocks;
+    if (need > r->size)
+        return ERR("%s: /state/model_config describes %zu parameters (%s for %zu block%s) but the file has only %s: "
+                   "it is damaged or was not written by grpo",
+                   r->path, n_params, format_bytes(need).s, n_blocks, n_blocks > 1 ? "s" : "",
+                   format_bytes(r->size).s);
+    return 0;
+}
+
 /* Reads every extra block of the file into st->blocks. */
 static int read_blocks(Reader *r, const ModelConfig *cfg, CheckpointState *st) {
     BlockList l = {0};
@@ -734,9 +897,9 @@ static int read_blocks(Reader *r, const ModelConfig *cfg, CheckpointState *st) {
         free(l.names);
         return ERR("%s: unexpected top-level object '%s' (not a grpo checkpoint group)", r->path, l.bad_name);
     }
-    int rc = 0;
+    int rc = tensors_fit(r, cfg, 1 + l.n);
     size_t n = model_param_count(cfg);
-    st->blocks = l.n ? xcalloc(l.n, sizeof(CheckpointBlock)) : NULL;
+    st->blocks = l.n && !rc ? xcalloc(l.n, sizeof(CheckpointBlock)) : NULL;
     for (size_t i = 0; i < l.n && !rc; i++) {
         CheckpointBlock *b = &st->blocks[st->n_blocks++];
         snprintf(b->name, sizeof(b->name), "%s", l.names[i]);
@@ -749,16 +912,16 @@ static int read_blocks(Reader *r, const ModelConfig *cfg, CheckpointState *st) {
 
 static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, float **adam_v, ModelFiles *files) {
     char fmt[64];
-    int version = 0;
+    int64_t version = 0;
     hid_t sg = H5Gopen2(r->f, "state", H5P_DEFAULT);
     if (sg < 0) return ERR("%s: no /state group: not a grpo checkpoint", r->path);
     int rc = get_attr_str(r, sg, "/state", "format", fmt, sizeof(fmt));
     if (!rc && strcmp(fmt, CHECKPOINT_FORMAT))
         rc = ERR("%s: /state format is '%s', expected '%s'", r->path, fmt, CHECKPOINT_FORMAT);
-    if (!rc) rc = get_attr_int(r, sg, "/state", "format_version", H5T_NATIVE_INT, &version);
+    if (!rc) rc = get_attr_int(r, sg, "/state", "format_version", 0, &version);
     if (!rc && version != CHECKPOINT_VERSION)
-        rc = ERR("%s: checkpoint format version %d; this grpo reads version %d (use the grpo that wrote it)",
-                 r->path, version, CHECKPOINT_VERSION);
+        rc = ERR("%s: checkpoint format version %lld; this grpo reads version %d (use the grpo that wrote it)",
+                 r->path, (long long)version, CHECKPOINT_VERSION);
 
     /* The model: config, generation eos ids, tensors. */
     char *cfg_text = NULL, *gen_text = NULL;
@@ -783,15 +946,18 @@ static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, f
         }
     }
     free(gen_text);
+    if (!rc) rc = tensors_fit(r, &cfg, 1);
     if (!rc) rc = model_init(m, &cfg) ? err_prefix("%s", r->path) : 0;
     int have_model = !rc;
     if (!rc) rc = get_block(r, "model", &m->cfg, m->params);
 
     if (!rc && st) {
         memset(st, 0, sizeof(*st));
-        rc = get_attr_int(r, sg, "/state", "step", H5T_NATIVE_INT64, &st->step) ||
-             get_attr_int(r, sg, "/state", "seed", H5T_NATIVE_UINT64, &st->seed) ||
-             get_attr_int(r, sg, "/state", "data_cursor", H5T_NATIVE_UINT64, &st->data_cursor);
+        rc = get_attr_int(r, sg, "/state", "step", 0, &st->step) || get_attr_int(r, sg, "/state", "seed", 1, &st->seed) ||
+                     get_attr_int(r, sg, "/state", "data_cursor", 1, &st->data_cursor)
+                 ? -1
+                 : 0;
+        if (!rc && st->step < 0) rc = ERR("%s: /state step is %lld, not a step count", r->path, (long long)st->step);
         if (!rc && has_link(sg, "job_config")) rc = get_text(r, sg, "/state", "job_config", &st->job_config, NULL);
         if (!rc && has_link(sg, "trainer_state"))
             rc = get_text(r, sg, "/state", "trainer_state", &st->trainer_state, NULL);
@@ -818,6 +984,7 @@ static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, f
 
     if (adam_m) *adam_m = NULL;
     if (adam_v) *adam_v = NULL;
+    if (!rc && (adam_m || adam_v) && has_link(r->f, "optimizer")) rc = tensors_fit(r, &m->cfg, 3);
     if (!rc && (adam_m || adam_v) && has_link(r->f, "optimizer")) {
         float *am = xalloc_aligned(m->n_params * sizeof(float));
         float *av = xalloc_aligned(m->n_params * sizeof(float));
@@ -843,10 +1010,66 @@ static int load_open(Reader *r, Model *m, CheckpointState *st, float **adam_m, f
 
 /* Opens path for reading after the digest check, with HDF5's own error
  * printing silenced (restored by reader_close). */
+/* Every link of the file: only hard links, and no dataset whose data lives
+ * outside the file. A soft or external link, an external-storage dataset
+ * or a virtual dataset would make grpo read (and copy into its outputs)
+ * whatever other file it names. */
+typedef struct {
+    char bad[400];
+    size_t n_links;
+} Scan;
+
+#define MAX_LINKS 1000000
+
+static herr_t scan_cb(hid_t root, const char *name, const H5L_info_t *info, void *data) {
+    Scan *sc = data;
+    if (++sc->n_links > MAX_LINKS) {
+        snprintf(sc->bad, sizeof(sc->bad), "more than %d objects (not a grpo checkpoint)", MAX_LINKS);
+        return 1;
+    }
+    if (info->type != H5L_TYPE_HARD) {
+        snprintf(sc->bad, sizeof(sc->bad), "/%s is a%s link; grpo checkpoints hold no links to other objects or files",
+                 name, info->type == H5L_TYPE_SOFT ? " soft" : info->type == H5L_TYPE_EXTERNAL ? "n external" : " user-defined");
+        return 1;
+    }
+    hid_t o = H5Oopen(root, name, H5P_DEFAULT);
+    if (o < 0) {
+        snprintf(sc->bad, sizeof(sc->bad), "/%s cannot be opened", name);
+        return 1;
+    }
+    if (H5Iget_type(o) == H5I_DATASET) {
+        hid_t dcpl = H5Dget_create_plist(o);
+        int external = dcpl < 0 ? 1 : H5Pget_external_count(dcpl);
+        H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
+        if (dcpl >= 0) H5Pclose(dcpl);
+        if (external != 0)
+            snprintf(sc->bad, sizeof(sc->bad), "dataset /%s keeps its data in an external file", name);
+        else if (layout == H5D_VIRTUAL || layout == H5D_LAYOUT_ERROR)
+            snprintf(sc->bad, sizeof(sc->bad), "dataset /%s is a virtual dataset (its data comes from other files)",
+                     name);
+    }
+    H5Oclose(o);
+    return sc->bad[0] ? 1 : 0;
+}
+
+static int scan_file(Reader *r) {
+    Scan sc = {{0}, 0};
+    herr_t st = H5Lvisit(r->f, H5_INDEX_NAME, H5_ITER_INC, scan_cb, &sc);
+    if (sc.bad[0]) return ERR("%s: %s; refusing it", r->path, sc.bad);
+    if (st < 0) {
+        H5ERR(r->path, "cannot list the file's objects");
+        return -1;
+    }
+    return 0;
+}
+
 static int reader_open(Reader *r, const char *path, H5Quiet *q) {
+    h5_init();
     r->path = path;
     r->f = -1;
     if (seal_check(path)) return -1;
+    struct stat sb;
+    r->size = stat(path, &sb) == 0 ? (double)sb.st_size : 0;
     h5_quiet(q);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
@@ -854,6 +1077,11 @@ static int reader_open(Reader *r, const char *path, H5Quiet *q) {
     H5Pclose(fapl);
     if (r->f < 0) {
         H5ERR(path, "cannot open as HDF5");
+        h5_restore(q);
+        return -1;
+    }
+    if (scan_file(r)) {
+        H5Fclose(r->f);
         h5_restore(q);
         return -1;
     }

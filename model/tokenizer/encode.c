@@ -73,7 +73,11 @@ typedef struct {
     uint32_t *prev, *next;
     HeapEnt *heap;
     size_t cap_sym, cap_heap;
+    size_t limit; /* stop once out holds this many ids (0: no limit) */
 } Enc;
+
+/* The caller has all the ids it asked for. */
+static int enough(const Enc *e) { return e->limit && e->out->n >= e->limit; }
 
 static void span_push(Enc *e, size_t start, size_t end, int is_match) {
     if (e->n_span == e->cap_span) {
@@ -365,7 +369,7 @@ static int pretok(Enc *e, int step, const uint8_t *s, size_t n) {
         break;
     }
     size_t end = e->n_span;
-    for (size_t i = base; i < end && !rc; i++) {
+    for (size_t i = base; i < end && !rc && !enough(e); i++) {
         Span sp = e->span[i]; /* copy: recursion may move e->span */
         if (sp.end > sp.start) rc = pretok(e, step + 1, s + sp.start, sp.end - sp.start);
     }
@@ -384,7 +388,7 @@ static int encode_gap(Enc *e, int phase, const uint8_t *s, size_t n);
 static int split_added(Enc *e, int phase, const uint8_t *s, size_t n) {
     const MatchSet *m = phase == PHASE_RAW ? &e->t->raw_set : &e->t->norm_set;
     size_t start_offset = 0, pos = 0;
-    while (m->n && pos < n) {
+    while (m->n && pos < n && !enough(e)) {
         /* leftmost-longest: the first position with a match, its longest token */
         const AddedTok *hit = NULL;
         size_t start = pos;
@@ -422,11 +426,12 @@ static int split_added(Enc *e, int phase, const uint8_t *s, size_t n) {
         }
         if (start < start_offset) continue; /* overlaps what a previous rstrip took */
         if (start > start_offset && encode_gap(e, phase, s + start_offset, start - start_offset)) return -1;
+        if (enough(e)) return 0; /* the gap may have stopped early: nothing after it */
         token_ids_push(e->out, hit->id);
         start_offset = stop;
         if (pos < stop) pos = stop;
     }
-    if (start_offset < n) return encode_gap(e, phase, s + start_offset, n - start_offset);
+    if (start_offset < n && !enough(e)) return encode_gap(e, phase, s + start_offset, n - start_offset);
     return 0;
 }
 
@@ -436,7 +441,7 @@ static int split_added(Enc *e, int phase, const uint8_t *s, size_t n) {
 static int encode_gap(Enc *e, int phase, const uint8_t *s, size_t n) {
     if (phase == PHASE_NORMALIZED) return pretok(e, 0, s, n);
     size_t i = 0;
-    while (i < n) {
+    while (i < n && !enough(e)) {
         size_t j = i;
         uint32_t cp;
         while (j < n) {
@@ -453,6 +458,7 @@ static int encode_gap(Enc *e, int phase, const uint8_t *s, size_t n) {
                           : split_added(e, PHASE_NORMALIZED, s + i, j - i);
             free(norm);
             if (rc) return -1;
+            if (enough(e)) return 0;
         }
         size_t k = j;
         while (k < n && s[k] >= 0x80 && utf8_char(s + k, n - k, &cp) == 0) k++;
@@ -463,12 +469,18 @@ static int encode_gap(Enc *e, int phase, const uint8_t *s, size_t n) {
 }
 
 int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, int allow_special, TokenIds *out) {
+    return tokenizer_encode_max(t, text, len, allow_special, 0, out);
+}
+
+int tokenizer_encode_max(const Tokenizer *t, const char *text, size_t len, int allow_special, size_t max_ids,
+                         TokenIds *out) {
     if (len > UINT32_MAX) return ERR("a text of %zu bytes is too long to encode at once (at most 4 GiB)", len);
     Enc e = {0};
     e.t = t;
     e.out = out;
     e.allow_special = allow_special;
-    int rc = split_added(&e, PHASE_RAW, (const uint8_t *)text, len);
+    e.limit = max_ids;
+    int rc = enough(&e) ? 0 : split_added(&e, PHASE_RAW, (const uint8_t *)text, len);
     pcre2_match_data_free(e.md);
     free(e.span);
     free(e.sym);

@@ -21,7 +21,7 @@ uint64_t hash_bytes(const uint8_t *p, size_t n) {
         n -= 8;
     }
     uint64_t k = 0;
-    memcpy(&k, p, n);
+    if (n) memcpy(&k, p, n); /* p may be NULL when n is 0 */
     h ^= mix64(k ^ ((uint64_t)n << 59));
     return mix64(h);
 }
@@ -47,7 +47,7 @@ static size_t strmap_find(const StrMap *m, const char *base, const void *key, si
     for (;;) {
         const MapSlot *s = &m->slot[i];
         if (s->val < 0) return i;
-        if (s->hash == h && s->len == len && !memcmp(base + s->off, key, len)) return i;
+        if (s->hash == h && s->len == len && (len == 0 || !memcmp(base + s->off, key, len))) return i;
         i = (i + 1) & (m->cap - 1);
     }
 }
@@ -75,8 +75,9 @@ static void strmap_grow(StrMap *m) {
 
 int strmap_put(StrMap *m, const char *base, uint32_t off, uint32_t len, int val) {
     if ((m->n + 1) * 2 > m->cap) strmap_grow(m);
-    uint64_t h = hash_bytes((const uint8_t *)base + off, len);
-    size_t i = strmap_find(m, base, base + off, len, h);
+    const char *key = len ? base + off : ""; /* base is NULL while the arena is empty */
+    uint64_t h = hash_bytes((const uint8_t *)key, len);
+    size_t i = strmap_find(m, base, key, len, h);
     if (m->slot[i].val >= 0) return m->slot[i].val;
     m->slot[i] = (MapSlot){h, off, len, val};
     m->n++;

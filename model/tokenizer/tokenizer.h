@@ -74,6 +74,14 @@ void tokenizer_free(Tokenizer *t);
  * limits), with *out keeping what was appended before the failure. */
 int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, int allow_special, TokenIds *out);
 
+/* tokenizer_encode that stops early once *out holds at least max_ids ids
+ * (0: no limit), for callers that keep only the first max_ids of a long
+ * text: the ids appended are a prefix of what tokenizer_encode appends (it
+ * may append a few past max_ids, the rest of the last word), and the text
+ * after them is never pre-tokenized or merged. */
+int tokenizer_encode_max(const Tokenizer *t, const char *text, size_t len, int allow_special, size_t max_ids,
+                         TokenIds *out);
+
 /* Decodes n ids to bytes: the concatenation of each token's bytes
  * (tokenizer_token_bytes). With skip_special, special added tokens are
  * left out. *out is a new NUL-terminated buffer (caller frees) holding

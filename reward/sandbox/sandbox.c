@@ -658,6 +658,17 @@ const SandboxConfig *sandbox_pool_config(const SandboxPool *p) { return &p->cfg;
 
 static const char *probe_src[2] = {"print('ok')\n", "#include <stdio.h>\nint main(void) { puts(\"ok\"); return 0; }\n"};
 
+/* The probe checks that a program runs at all, not how fast: it gets at
+ * least these limits (seconds), so that a loaded machine (a Python start
+ * that waits seconds for a CPU) does not fail a pool whose limits are short. */
+#define PROBE_WALL 30.0
+#define PROBE_CPU 10.0
+
+static void limits_at_least(SandboxLimits *l, double wall, double cpu) {
+    if (l->wall_seconds < wall) l->wall_seconds = wall;
+    if (l->cpu_seconds < cpu) l->cpu_seconds = cpu;
+}
+
 SandboxPool *sandbox_pool_new(const SandboxConfig *cfg, int workers, const SandboxLang *langs, size_t n_langs) {
     if (workers < 1 || workers > 1024) {
         ERR("sandbox: workers must be in [1, 1024], got %d", workers);
@@ -678,6 +689,8 @@ SandboxPool *sandbox_pool_new(const SandboxConfig *cfg, int workers, const Sandb
     }
     /* Probe: settle the mode on the first run, then use exactly that one. */
     p->mode = cfg->mode;
+    limits_at_least(&p->cfg.run, PROBE_WALL, PROBE_CPU);
+    limits_at_least(&p->cfg.compile, 2 * PROBE_WALL, PROBE_WALL);
     SandboxLang dflt = SANDBOX_LANG_PYTHON;
     if (n_langs == 0) {
         langs = &dflt;
@@ -711,6 +724,8 @@ SandboxPool *sandbox_pool_new(const SandboxConfig *cfg, int workers, const Sandb
         snprintf(p->mode_name, sizeof(p->mode_name), "%s", mode);
         snprintf(p->layers, sizeof(p->layers), "%s", layers);
     }
+    p->cfg.run = cfg->run;
+    p->cfg.compile = cfg->compile;
     log_info("sandbox: mode %s, %d worker%s, helper %s", p->mode_name, workers, workers == 1 ? "" : "s", p->helper);
     log_info("sandbox: layers: %s", p->layers);
     if (p->mode == SANDBOX_MODE_MINIMAL)

@@ -147,7 +147,7 @@ check '[ $rc -eq 0 ] && [ "$(grep -c "tokens, reward 0, first log-prob -" "$WORK
   "the example of docs/library.md: $(tail -5 "$WORK/hello.log")"
 
 # The installed grpo finds its helper beside itself for the code reward.
-echo '{"rewards": [{"name": "code", "language": "python", "sandbox": {"timeout": 5}}]}' > "$WORK/code.json"
+echo '{"rewards": [{"name": "code", "language": "python", "sandbox": {"timeout": 60}}]}' > "$WORK/code.json"
 echo '{"completion": "```python\nprint(int(input()) + 1)\n```", "tests": [{"input": "1\n", "output": "2\n"}]}' \
   > "$WORK/code.jsonl"
 "$P/bin/grpo" reward --config "$WORK/code.json" --input "$WORK/code.jsonl" > "$WORK/reward.out" 2> "$WORK/reward.log"

@@ -98,8 +98,9 @@ printf '{"data": {"train_file": "x.jsonl"}, "rewards": [{"name": "math_acuracy"}
 "$GRPO" config "$WORK/typo_train.json" > /dev/null 2> "$WORK/c1.err"; rc=$?
 check '[ $rc -eq 1 ] && grep -q "rewards\[0\].name: unknown reward .math_acuracy.; did you mean .math_accuracy." "$WORK/c1.err"' \
   "grpo config accepts a misspelled reward: $rc $(cat "$WORK/c1.err")"
+printf '{"prompt": "1+1", "answer": "2"}\n' > "$WORK/x.jsonl" # (grpo config reads the prompts file too)
 cat > "$WORK/ok_train.json" <<EOF
-{"data": {"train_file": "x.jsonl"},
+{"data": {"train_file": "$WORK/x.jsonl"},
  "rewards": [{"name": "format", "weight": 0.5},
              {"name": "external", "command": ["sh", "-c", "touch $WORK/spawned"], "label": "ext"}]}
 EOF

@@ -134,7 +134,7 @@ static void check_rewards(const char *plugin) {
              "{\"rewards\": [{\"name\": \"format\", \"mode\": \"lenient\"},"
              " {\"name\": \"math_accuracy\", \"weight\": 2},"
              " {\"name\": \"plugin\", \"library\": \"%s\", \"keywords\": [\"therefore\"], \"label\": \"keywords\"},"
-             " {\"name\": \"code\", \"language\": \"python\", \"sandbox\": {\"timeout\": 5}}]}",
+             " {\"name\": \"code\", \"language\": \"python\", \"sandbox\": {\"timeout\": 60}}]}",
              plugin);
     GrpoRewards *r;
     if (grpo_rewards_new(&r, cfg)) {

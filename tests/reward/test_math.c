@@ -465,26 +465,19 @@ static char *repeated(const char *unit, size_t bytes, const char *tail) {
     return s;
 }
 
-/* CPU seconds of this thread (so that other jobs on the machine do not count). */
-static double cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* CPU seconds to grade the text once in each extraction mode, the best of
  * three tries (the first pays for fresh memory). */
 static double grade_time(const char *text) {
     double best = 1e30;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = cpu_seconds();
+        double t0 = test_cpu_seconds();
         for (int m = 0; m < MATH_MODE_SOURCES; m++) {
             MathExtractConfig c;
             math_extract_config_default(&c);
             c.mode = (MathMode)m;
             (void)grade("12", text, &c, NULL);
         }
-        double t = cpu_seconds() - t0;
+        double t = test_cpu_seconds() - t0;
         if (t < best) best = t;
     }
     return best;

@@ -11,7 +11,7 @@ mkdir -p "$work"
 cd "$work"
 cat > cfg.json <<'JSON'
 {"rewards": [{"name": "code", "weight": 2.0, "language": "python", "score": "fraction", "workers": 2,
-              "sandbox": {"timeout": 1}}]}
+              "sandbox": {"timeout": 60, "cpu_time": 1}}]}
 JSON
 cat > in.jsonl <<'JSON'
 {"prompt": "add", "completion": "```python\na, b = map(int, input().split())\nprint(a + b)\n```", "tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "5 5\n", "output": "10\n"}]}

@@ -351,15 +351,15 @@ static void check_errors(const char *dir) {
 static void time_big_run(const char *dir) {
     char *big = path_join(dir, "big");
     write_grpo_run(big, 2000, 8, 8);
-    double t0 = now_seconds();
+    double t0 = test_cpu_seconds();
     TEST_CHECK(report_write(big, NULL) == 0, "%s", err_msg());
-    double dt = now_seconds() - t0;
+    double dt = test_cpu_seconds() - t0;
     struct stat st;
     char *p = path_join(big, "report.html");
     stat(p, &st);
-    printf("report of a 2000-step GRPO run (12,800 completions): %.1f ms, %lld KiB\n", 1e3 * dt,
+    printf("report of a 2000-step GRPO run (12,800 completions): %.1f ms of CPU, %lld KiB\n", 1e3 * dt,
            (long long)st.st_size / 1024);
-    TEST_CHECK(dt < 10, "report took %.1f s", dt);
+    TEST_CHECK(dt < 10, "report took %.1f s of CPU", dt);
     free(p);
     free(big);
 }
