@@ -62,6 +62,7 @@ typedef struct {
     long mbs;       /* completions per micro-batch */
     int use_ref;    /* a reference policy is kept */
     int same_old;   /* num_iterations == 1: the old policy is the current one */
+    int skip_zero;  /* no KL or entropy term: a completion with advantage 0 has no gradient */
     float temperature;
 } Plan;
 
@@ -105,6 +106,7 @@ static int plan_make(Plan *p, const JobConfig *job) {
     p->scale = (ScaleRewards)scale_rewards_parse(job->scale_rewards);
     p->use_ref = job->beta > 0;
     p->same_old = job->num_iterations == 1;
+    p->skip_zero = job->skip_zero_advantage && !p->use_ref && job->entropy_coeff == 0.0;
     p->temperature = (float)job->temperature;
     if (!cJSON_IsArray(job->stop)) return ERR("rollout.stop: expected an array of strings");
     int n_stop = cJSON_GetArraySize(job->stop);
@@ -150,6 +152,7 @@ typedef struct {
     int max_prompt, max_tokens;
     /* per-token scratch of one micro-batch */
     int *ids;
+    size_t *sel;        /* the items of the micro-batch (of one piece) */
     float *old, *reflp, *adv, *coef, *logw, *logp, *ent;
     double *tok_loss, *tok_kl;
     int *flags;
@@ -384,12 +387,13 @@ static int collect_groups(Trainer *t, long step, StepBatch *b, StepTimer *tm) {
 
 /* ---- 4: reference log-probs ---- */
 
-/* Packs items [i0, i1) into the micro-batch: prompt ids then completion
+/* Packs the n items idx[] into the micro-batch: prompt ids then completion
  * ids, targets on the completion tokens (none for masked items). */
-static void pack_items(Trainer *t, const StepBatch *b, size_t i0, size_t i1, int all_targets) {
+static void pack_items(Trainer *t, const StepBatch *b, const size_t *idx, size_t n, int all_targets) {
     const int G = t->plan.G;
     micro_reset(&t->mb);
-    for (size_t i = i0; i < i1; i++) {
+    for (size_t q = 0; q < n; q++) {
+        const size_t i = idx[q];
         const RolloutGroup *grp = &b->groups[i / (size_t)G];
         const RolloutSample *s = &grp->samples[i % (size_t)G];
         memcpy(t->ids, grp->prompt_ids, (size_t)grp->n_prompt * sizeof(int));
@@ -414,18 +418,30 @@ static size_t piece_end(const Trainer *t, const StepBatch *b, size_t i0) {
     return i;
 }
 
+/* The items of the piece [i0, i1) that the pass computes, into t->sel:
+ * all of them, or (train) those with a gradient: with no KL or entropy
+ * term in the loss, a completion whose advantage is 0 (a group whose
+ * rewards are all equal) or that has no loss tokens adds exactly nothing. */
+static size_t select_items(Trainer *t, const StepBatch *b, size_t i0, size_t i1, int train) {
+    size_t n = 0;
+    for (size_t i = i0; i < i1; i++)
+        if (!train || !t->plan.skip_zero || (b->adv[i] != 0.0f && b->n_loss[i] > 0)) t->sel[n++] = i;
+    return n;
+}
+
 static int reference_logprobs(Trainer *t, StepBatch *b, StepTimer *tm) {
     const size_t n = n_items(b, t->plan.G);
     b->ref = xcalloc(n ? n : 1, sizeof(float *));
     int rc = 0;
     for (size_t i0 = 0; i0 < n && rc == 0;) {
-        size_t i1 = piece_end(t, b, i0);
-        pack_items(t, b, i0, i1, 1);
+        size_t i1 = piece_end(t, b, i0), ns = select_items(t, b, i0, i1, 0);
+        pack_items(t, b, t->sel, ns, 1);
         Batch mb = micro_batch(&t->mb);
         rc = model_forward(&t->ref, &t->acts, &mb, NULL);
         if (rc == 0) model_logprobs_at(&t->ref, &t->acts, t->mb.targets, t->logp, NULL, t->plan.temperature);
-        for (size_t i = i0; rc == 0 && i < i1; i++) {
-            const int q = (int)(i - i0), start = t->mb.starts[q];
+        for (size_t q = 0; rc == 0 && q < ns; q++) {
+            const size_t i = t->sel[q];
+            const int start = t->mb.starts[q];
             const RolloutGroup *grp = &b->groups[i / (size_t)t->plan.G];
             const int nc = grp->samples[i % (size_t)t->plan.G].n;
             b->ref[i] = xmalloc((size_t)nc * sizeof(float));
@@ -509,7 +525,7 @@ static void token_weights(void *ctx, int n, float logp, float ent, float *wlp, f
 }
 
 /* Sums over one update, reduced over ranks at the end. */
-enum { U_LOSS, U_TOKENS, U_ENT, U_KL, U_LOW, U_HIGH, U_GAP_SUM, U_GAP_N, U_NSUM };
+enum { U_LOSS, U_TOKENS, U_COMPUTED, U_ENT, U_KL, U_LOW, U_HIGH, U_GAP_SUM, U_GAP_N, U_NSUM };
 
 typedef struct {
     double sum[U_NSUM];
@@ -518,18 +534,19 @@ typedef struct {
     int skipped;
 } UpdateStats;
 
-/* Fills the per-token inputs of the packed items [i0, i1). */
-static void token_inputs(Trainer *t, const StepBatch *b, size_t i0, size_t i1) {
+/* Fills the per-token inputs of the ns packed items t->sel[]. */
+static void token_inputs(Trainer *t, const StepBatch *b, size_t ns) {
     const int G = t->plan.G;
     for (int k = 0; k < t->mb.n_tokens; k++) {
         t->old[k] = t->reflp[k] = t->adv[k] = t->coef[k] = t->logw[k] = 0.0f;
         t->tok_loss[k] = t->tok_kl[k] = 0.0;
         t->flags[k] = 0;
     }
-    for (size_t i = i0; i < i1; i++) {
+    for (size_t q = 0; q < ns; q++) {
+        const size_t i = t->sel[q];
         const RolloutGroup *grp = &b->groups[i / (size_t)G];
         const RolloutSample *s = &grp->samples[i % (size_t)G];
-        const int at = t->mb.starts[i - i0] + grp->n_prompt - 1;
+        const int at = t->mb.starts[q] + grp->n_prompt - 1;
         for (int k = 0; k < s->n; k++) {
             t->old[at + k] = s->logprobs_t[k];
             t->reflp[at + k] = b->ref ? b->ref[i][k] : 0.0f;
@@ -541,12 +558,13 @@ static void token_inputs(Trainer *t, const StepBatch *b, size_t i0, size_t i1) {
 
 /* GSPO with a changed policy: the mean log-ratio of each completion, from
  * a forward pass of the LM head (num_iterations > 1 only). */
-static void sequence_log_ratios(Trainer *t, const StepBatch *b, size_t i0, size_t i1) {
+static void sequence_log_ratios(Trainer *t, const StepBatch *b, size_t ns) {
     model_logprobs_at(&t->s.model, &t->acts, t->mb.targets, t->logp, NULL, t->plan.temperature);
-    for (size_t i = i0; i < i1; i++) {
+    for (size_t q = 0; q < ns; q++) {
+        const size_t i = t->sel[q];
         const int G = t->plan.G;
         const RolloutGroup *grp = &b->groups[i / (size_t)G];
-        const int at = t->mb.starts[i - i0] + grp->n_prompt - 1, nl = b->n_loss[i];
+        const int at = t->mb.starts[q] + grp->n_prompt - 1, nl = b->n_loss[i];
         double sum = 0;
         for (int k = 0; k < nl; k++) sum += t->logp[at + k] - t->old[at + k];
         for (int k = 0; k < nl; k++) t->logw[at + k] = nl ? (float)(sum / nl) : 0.0f;
@@ -576,14 +594,17 @@ static int policy_update(Trainer *t, StepBatch *b, long step, int it, StepTimer 
     WeightCtx wc = {t};
     int rc = 0, summed = 0;
     for (size_t i0 = 0; i0 < n && rc == 0;) {
-        size_t i1 = piece_end(t, b, i0);
+        size_t i1 = piece_end(t, b, i0), ns = select_items(t, b, i0, i1, 1);
         const int last = i1 == n;
-        pack_items(t, b, i0, i1, 0);
-        token_inputs(t, b, i0, i1);
+        for (size_t i = i0; i < i1; i++) u->sum[U_TOKENS] += b->n_loss[i];
+        i0 = i1;
+        if (ns == 0) continue; /* nothing here has a gradient */
+        pack_items(t, b, t->sel, ns, 0);
+        token_inputs(t, b, ns);
         Batch mb = micro_batch(&t->mb);
         rc = model_forward(&t->s.model, &t->acts, &mb, NULL);
         if (rc) break;
-        if (t->plan.lc.sequence_level && !t->plan.same_old) sequence_log_ratios(t, b, i0, i1);
+        if (t->plan.lc.sequence_level && !t->plan.same_old) sequence_log_ratios(t, b, ns);
         BackwardSpec spec = {.fn = token_weights, .fn_ctx = &wc, .temperature = t->plan.temperature,
                              .part_done = last ? sum_part : NULL, .part_ctx = &sc};
         model_backward_with(&t->s.model, &t->acts, &mb, t->mb.targets, &spec, t->logp, t->ent);
@@ -591,7 +612,7 @@ static int policy_update(Trainer *t, StepBatch *b, long step, int it, StepTimer 
         for (int k = 0; k < t->mb.n_tokens; k++) {
             if (t->mb.targets[k] < 0) continue;
             u->sum[U_LOSS] += t->tok_loss[k];
-            u->sum[U_TOKENS] += 1;
+            u->sum[U_COMPUTED] += 1;
             u->sum[U_ENT] += t->ent[k];
             u->sum[U_KL] += t->tok_kl[k];
             u->sum[U_LOW] += (t->flags[k] & CLIP_LOW) != 0;
@@ -603,17 +624,16 @@ static int policy_update(Trainer *t, StepBatch *b, long step, int it, StepTimer 
                 if (gap > u->gap_max) u->gap_max = gap;
             }
         }
-        i0 = i1;
     }
     timer_mark(tm, PHASE_TRAIN);
-    if (!dist_all_ok(t->d, rc == 0)) {
-        dist_pending_free(&pend);
-        return rc ? -1 : ERR("step %ld: a forward pass failed on another rank", step + 1);
-    }
-    if (!summed) /* no micro-batch here: join the same sums, in the same order */
+    /* the last micro-batch was skipped (or failed): join the same sums in the
+     * same order, before any other collective, as MPI requires */
+    if (!summed)
         for (int part = t->s.model.cfg.num_hidden_layers; part >= -1; part--) sum_part(&sc, part);
+    const int all_ok = dist_all_ok(t->d, rc == 0);
     dist_wait_all(t->d, &pend);
     dist_pending_free(&pend);
+    if (!all_ok) return rc ? -1 : ERR("step %ld: a forward pass failed on another rank", step + 1);
     timer_mark(tm, PHASE_COMM);
     /* a bad step is skipped on every rank: the gradients are equal after the sum */
     double lr, gnorm;
@@ -752,7 +772,8 @@ static int log_step(Trainer *t, const StepBatch *b, long done, StepTimer *tm, Up
     completion_metrics(t, b, line);
     const double toks = u->sum[U_TOKENS] > 0 ? u->sum[U_TOKENS] : 1;
     if (t->plan.use_ref) cJSON_AddNumberToObject(line, "kl", u->sum[U_KL] / toks);
-    cJSON_AddNumberToObject(line, "entropy", u->sum[U_ENT] / toks);
+    /* over the tokens the update computed (zero-advantage completions may be skipped) */
+    cJSON_AddNumberToObject(line, "entropy", u->sum[U_ENT] / (u->sum[U_COMPUTED] > 0 ? u->sum[U_COMPUTED] : 1));
     cJSON_AddNumberToObject(line, "clip_ratio/low_mean", u->sum[U_LOW] / toks);
     cJSON_AddNumberToObject(line, "clip_ratio/high_mean", u->sum[U_HIGH] / toks);
     cJSON_AddNumberToObject(line, "clip_ratio/region_mean", (u->sum[U_LOW] + u->sum[U_HIGH]) / toks);
@@ -913,6 +934,7 @@ static int trainer_start(Trainer *t, const JobConfig *job, const Dist *d) {
     micro_init(&t->mb, t->max_tokens, (int)t->plan.mbs);
     const size_t T = (size_t)t->max_tokens;
     t->ids = xmalloc((size_t)max_seq * sizeof(int));
+    t->sel = xmalloc((size_t)t->plan.mbs * sizeof(size_t));
     t->old = xmalloc(T * sizeof(float)), t->reflp = xmalloc(T * sizeof(float)), t->adv = xmalloc(T * sizeof(float));
     t->coef = xmalloc(T * sizeof(float)), t->logw = xmalloc(T * sizeof(float)), t->logp = xmalloc(T * sizeof(float));
     t->ent = xmalloc(T * sizeof(float)), t->tok_loss = xmalloc(T * sizeof(double));
@@ -936,7 +958,7 @@ static void trainer_close(Trainer *t) {
     rollout_worker_free(t->worker);
     if (t->acts.bytes) acts_free(&t->acts);
     micro_free(&t->mb);
-    free(t->ids), free(t->old), free(t->reflp), free(t->adv), free(t->coef), free(t->logw), free(t->logp);
+    free(t->ids), free(t->sel), free(t->old), free(t->reflp), free(t->adv), free(t->coef), free(t->logw), free(t->logp);
     free(t->ent), free(t->tok_loss), free(t->tok_kl), free(t->flags);
     if (t->ref.p.layers) model_unbind(&t->ref.p);
     free(t->ref_block.data);

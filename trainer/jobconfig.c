@@ -106,6 +106,9 @@ static const CfgField fields[] = {
            "drop groups whose rewards are all equal and draw more prompts until the batch is full (DAPO)"),
     F_INT("algorithm.max_num_gen_batches", max_num_gen_batches, "4", TRN, 1, 1000,
           "dynamic sampling: at most this many rounds of prompts per step"),
+    F_BOOL("algorithm.skip_zero_advantage", skip_zero_advantage, "true", TRN,
+           "with beta and entropy_coeff 0, do not run completions whose advantage is 0 through the update (they "
+           "add nothing to the gradient)"),
     /* optim */
     {"optim.learning_rate", CF_DOUBLE, OFF(learning_rate, double), "2e-5", "1e-6", TRN, ALL, 0, 10, NULL,
      "peak learning rate"},

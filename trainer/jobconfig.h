@@ -61,6 +61,7 @@ typedef struct {
     long ref_model_sync_steps;
     int dynamic_sampling;
     long max_num_gen_batches;
+    int skip_zero_advantage;
     /* optim */
     double learning_rate, adam_beta1, adam_beta2, adam_epsilon, weight_decay, max_grad_norm;
     char *lr_scheduler_type;

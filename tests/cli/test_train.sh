@@ -74,6 +74,34 @@ done
 a=$(metric "$WORK/ri1/metrics.jsonl" 1 loss)
 check 'python3 -c "import sys; sys.exit(0 if abs($a) > 1e-6 else 1)"' "the rank test's loss should not be 0 ($a)"
 
+# ---- skip_zero_advantage: skipping the groups whose rewards were all equal changes nothing ----
+SZ=(--set train.steps=6 --set train.micro_batch_size=32)
+"$GRPO" train "$WORK/learn.json" "${SZ[@]}" --set train.output_dir="$WORK/sz1" > "$WORK/sz1.log" 2>&1
+"$GRPO" train "$WORK/learn.json" "${SZ[@]}" --set algorithm.skip_zero_advantage=false \
+  --set train.output_dir="$WORK/sz0" > "$WORK/sz0.log" 2>&1
+/usr/bin/python3 - "$WORK/sz1" "$WORK/sz0" > "$WORK/sz.log" 2>&1 <<'EOF'
+import sys, json, h5py, numpy as np
+m = [[json.loads(l) for l in open(d + '/metrics.jsonl') if '"reward"' in l] for d in sys.argv[1:]]
+ok = len(m[0]) == len(m[1]) == 6
+ok &= all(abs(a['reward'] - b['reward']) <= 1e-6 for a, b in zip(*m))
+# the same gradient before AdamW (whose normalisation magnifies float noise in tiny gradients)
+gn = max(abs(a['grad_norm'] - b['grad_norm']) / b['grad_norm'] for a, b in zip(*m))
+ok &= gn < 1e-5
+flat = [a['frac_reward_zero_std'] for a in m[0]]
+ok &= any(0 < f < 1 for f in flat)  # some groups skipped, some run
+ok &= any(abs(a['entropy'] - b['entropy']) > 1e-9 for a, b in zip(*m))  # the skipped run averaged fewer
+f = [h5py.File(d + '/checkpoints/step-6.h5', 'r') for d in sys.argv[1:]]
+names = []
+f[0].visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and n.startswith('model') else None)
+worst = max(float(np.max(np.abs(f[0][n][()] - f[1][n][()]))) for n in names)
+ok &= bool(names) and worst < 1e-4  # 6 steps at lr 3e-3 move weights ~1e-2
+print('skip vs no skip: grad_norm within %.1e, %d tensors within %.2e, zero-std groups per step %s'
+      % (gn, len(names), worst, flat))
+sys.exit(0 if ok else 1)
+EOF
+check '[ $? -eq 0 ]' "skipping zero-advantage completions changed the update: $(cat "$WORK/sz.log")"
+cat "$WORK/sz.log"
+
 # ---- resume: SIGKILL mid-step, resume, bit-identical weights and moments ----
 RS=(--set train.steps=8 --set train.save_steps=2)
 "$GRPO" train "$WORK/learn.json" "${RS[@]}" --set train.output_dir="$WORK/full" > "$WORK/full.log" 2>&1
