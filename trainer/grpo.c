@@ -525,7 +525,7 @@ static void token_weights(void *ctx, int n, float logp, float ent, float *wlp, f
 }
 
 /* Sums over one update, reduced over ranks at the end. */
-enum { U_LOSS, U_TOKENS, U_COMPUTED, U_ENT, U_KL, U_LOW, U_HIGH, U_GAP_SUM, U_GAP_N, U_NSUM };
+enum { U_LOSS, U_TOKENS, U_ENT, U_KL, U_LOW, U_HIGH, U_GAP_SUM, U_GAP_N, U_NSUM };
 
 typedef struct {
     double sum[U_NSUM];
@@ -596,7 +596,6 @@ static int policy_update(Trainer *t, StepBatch *b, long step, int it, StepTimer 
     for (size_t i0 = 0; i0 < n && rc == 0;) {
         size_t i1 = piece_end(t, b, i0), ns = select_items(t, b, i0, i1, 1);
         const int last = i1 == n;
-        for (size_t i = i0; i < i1; i++) u->sum[U_TOKENS] += b->n_loss[i];
         i0 = i1;
         if (ns == 0) continue; /* nothing here has a gradient */
         pack_items(t, b, t->sel, ns, 0);
@@ -612,7 +611,7 @@ static int policy_update(Trainer *t, StepBatch *b, long step, int it, StepTimer 
         for (int k = 0; k < t->mb.n_tokens; k++) {
             if (t->mb.targets[k] < 0) continue;
             u->sum[U_LOSS] += t->tok_loss[k];
-            u->sum[U_COMPUTED] += 1;
+            u->sum[U_TOKENS] += 1;
             u->sum[U_ENT] += t->ent[k];
             u->sum[U_KL] += t->tok_kl[k];
             u->sum[U_LOW] += (t->flags[k] & CLIP_LOW) != 0;
@@ -770,10 +769,11 @@ static int log_step(Trainer *t, const StepBatch *b, long done, StepTimer *tm, Up
     cJSON_AddNumberToObject(line, "loss", u->sum[U_LOSS] / iters);
     reward_metrics(t, b, line);
     completion_metrics(t, b, line);
-    const double toks = u->sum[U_TOKENS] > 0 ? u->sum[U_TOKENS] : 1;
+    /* loss tokens of every update of the step, whether the update ran them or not */
+    const double toks = b->n_tokens * iters > 0 ? b->n_tokens * iters : 1;
     if (t->plan.use_ref) cJSON_AddNumberToObject(line, "kl", u->sum[U_KL] / toks);
-    /* over the tokens the update computed (zero-advantage completions may be skipped) */
-    cJSON_AddNumberToObject(line, "entropy", u->sum[U_ENT] / (u->sum[U_COMPUTED] > 0 ? u->sum[U_COMPUTED] : 1));
+    /* over the tokens the update ran (zero-advantage completions may be skipped) */
+    cJSON_AddNumberToObject(line, "entropy", u->sum[U_ENT] / (u->sum[U_TOKENS] > 0 ? u->sum[U_TOKENS] : 1));
     cJSON_AddNumberToObject(line, "clip_ratio/low_mean", u->sum[U_LOW] / toks);
     cJSON_AddNumberToObject(line, "clip_ratio/high_mean", u->sum[U_HIGH] / toks);
     cJSON_AddNumberToObject(line, "clip_ratio/region_mean", (u->sum[U_LOW] + u->sum[U_HIGH]) / toks);
@@ -788,7 +788,7 @@ static int log_step(Trainer *t, const StepBatch *b, long done, StepTimer *tm, Up
     cJSON_AddNumberToObject(line, "logprob_gap/max", u->gap_max);
     cJSON_AddNumberToObject(line, "logprob_gap/mean", u->sum[U_GAP_N] > 0 ? u->sum[U_GAP_SUM] / u->sum[U_GAP_N] : 0);
     if (u->skipped) cJSON_AddNumberToObject(line, "skipped_updates", u->skipped);
-    t->num_tokens += u->sum[U_TOKENS] / iters;
+    t->num_tokens += b->n_tokens;
     cJSON_AddNumberToObject(line, "num_tokens", t->num_tokens);
     double secs = timer_total(tm);
     cJSON_AddNumberToObject(line, "tokens_per_second", secs > 0 ? b->gen_tokens / secs : 0);
