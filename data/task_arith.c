@@ -119,12 +119,22 @@ static int draw_in_split(const TaskGen *g, TaskSplit split, Rng *r, Problem *p) 
 }
 
 /* "a op b = c, c op d = e, ..." from the current step values ("a op b=c,..."
- * without spaces when compact). */
-static void solution_text(const Problem *p, int compact, StrBuf *b) {
-    char line[96];
+ * without spaces when compact). With pad_steps, every step result (and its
+ * reuse as an operand) is zero-padded to the width of the widest result
+ * allowed (min_result's or max_result's, sign included), so each step has the same length whatever its values ("9+8=17,
+ * 17-8=09,09-7=02"): where the next operand sits no longer depends on the
+ * earlier results. */
+static void solution_text(const Problem *p, const ArithParams *a, StrBuf *b) {
+    char line[128], lhs[32], rhs[32], res[32];
+    const int wl = snprintf(NULL, 0, "%ld", a->min_result), wh = snprintf(NULL, 0, "%ld", a->max_result);
+    const int w = a->pad_steps ? (wl > wh ? wl : wh) : 0; /* a sign counts: -99..99 gives "-05", "015" */
     for (int s = 0; s < p->n_steps; s++) {
-        snprintf(line, sizeof line, compact ? "%s%ld%c%ld=%ld" : "%s%ld %c %ld = %ld", s ? (compact ? "," : ", ") : "",
-                 ref_value(p, p->step[s].lhs), p->step[s].op, ref_value(p, p->step[s].rhs), p->value[s]);
+        const Step *st = &p->step[s];
+        snprintf(lhs, sizeof lhs, "%0*ld", st->lhs >= 0 ? w : 0, ref_value(p, st->lhs));
+        snprintf(rhs, sizeof rhs, "%0*ld", st->rhs >= 0 ? w : 0, ref_value(p, st->rhs));
+        snprintf(res, sizeof res, "%0*ld", w, p->value[s]);
+        snprintf(line, sizeof line, a->compact ? "%s%s%c%s=%s" : "%s%s %c %s = %s", s ? (a->compact ? "," : ", ") : "",
+                 lhs, st->op, rhs, res);
         strbuf_cat(b, line);
     }
 }
@@ -157,7 +167,7 @@ int task_arith_example(const TaskGen *g, TaskSplit split, Rng *r, cJSON **out) {
     cJSON *o = question(&p, g->arith.compact);
     add_answer(o, p.value[p.n_steps - 1]);
     StrBuf sol = {0};
-    solution_text(&p, g->arith.compact, &sol);
+    solution_text(&p, &g->arith, &sol);
     cJSON_AddStringToObject(o, "solution", sol.p);
     free(sol.p);
     *out = o;
@@ -194,7 +204,7 @@ int task_corpus_example(const TaskGen *g, TaskSplit split, Rng *r, cJSON **out) 
         style = "think";
         if (rng_uniform_double(r) < g->corpus.slip_rate && add_slip(&p, r)) style = "slip";
         strbuf_cat(&c, compact ? "<think>" : " <think> ");
-        solution_text(&p, compact, &c);
+        solution_text(&p, &g->arith, &c);
         strbuf_cat(&c, compact ? "</think>" : " </think>");
     }
     char tail[48];

@@ -21,7 +21,7 @@ static const char *const split_names[] = {"train", "eval"};
 static const char *const common_keys[] = {"seed", "eval_fraction"};
 static const char *const arith_keys[] = {"min_terms",  "max_terms",  "min_operand", "max_operand",
                                          "min_result", "max_result", "ops",         "order",
-                                         "compact"};
+                                         "compact",    "pad_steps"};
 static const char *const countdown_keys[] = {"min_nums",   "max_nums",   "min_number",
                                              "max_number", "min_target", "max_target"};
 static const char *const corpus_keys[] = {"think_fraction", "slip_rate"};
@@ -65,7 +65,7 @@ static int read_arith(ArithParams *a, const cJSON *p, const char *path) {
         get_range(p, path, "operand", 0, 1000000, &a->min_operand, &a->max_operand) ||
         get_range(p, path, "result", -1000000000L, 1000000000L, &a->min_result, &a->max_result) ||
         json_get_string(p, path, "ops", &ops) || json_get_string(p, path, "order", &order) ||
-        json_get_bool(p, path, "compact", &a->compact))
+        json_get_bool(p, path, "compact", &a->compact) || json_get_bool(p, path, "pad_steps", &a->pad_steps))
         return -1;
     if (ops) {
         int seen[3] = {0};
@@ -172,6 +172,7 @@ cJSON *taskgen_params_json(const TaskGen *g) {
     cJSON_AddStringToObject(o, "ops", g->arith.ops);
     cJSON_AddStringToObject(o, "order", g->arith.precedence ? "precedence" : "left");
     cJSON_AddBoolToObject(o, "compact", g->arith.compact);
+    cJSON_AddBoolToObject(o, "pad_steps", g->arith.pad_steps);
     if (g->kind == TASK_CORPUS) {
         cJSON_AddNumberToObject(o, "think_fraction", g->corpus.think_fraction);
         cJSON_AddNumberToObject(o, "slip_rate", g->corpus.slip_rate);

@@ -2,7 +2,8 @@
 """Checks the worked steps of arithmetic completions, for docs/r1zero.md.
 
 Reads `grpo generate --prompts` output (JSONL: prompt "...What is 8+1-9+5+9?...",
-completion "<think>8+1=9,9-9=0,...</think><answer>14</answer>", answer) of the
+completion "<think>8+1=9,9-9=0,...</think><answer>14</answer>", or with
+pad_steps "<think>8+1=09,09-9=00,...", answer) of the
 compact + and - chains of the tiny recipe and prints:
   - pass@1 and the share of completions that think, and how often those are right;
   - the share of steps "a op b=c" whose arithmetic is right, and the facts
@@ -39,7 +40,7 @@ def main(path):
         think_right += ok
         toks = re.findall(r"\d+|[+-]", expr)
         for k, step in enumerate(body.group(1).split(",")):
-            m = re.fullmatch(r"(\d+)([+-])(\d+)=(-?\d+)", step)
+            m = re.fullmatch(r"(-?\d+)([+-])(\d+)=(-?\d+)", step)  # "09+8=17" with pad_steps
             if not m:
                 break
             a, op, b, c = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))

@@ -339,6 +339,65 @@ static void test_corpus_mix(void) {
     TEST_CHECK(think + slip + direct == n, "styles add up");
 }
 
+/* s without the zeros that pad a number ("09+8=17" -> "9+8=17"; "00" -> "0"). */
+static void strip_pad(char *out, const char *s) {
+    for (; *s; s++) {
+        int pad = s[0] == '0' && s[1] >= '0' && s[1] <= '9';
+        *out = *s;
+        out += !pad;
+    }
+    *out = '\0';
+}
+
+/* pad_steps: every step of a worked solution has the same length, and
+ * without its padding each line is the unpadded generator's line. */
+static void test_pad_steps(void) {
+    const char *base = "\"seed\": 9, \"min_terms\": 5, \"max_terms\": 5, \"min_result\": 0, \"max_result\": 20, "
+                       "\"ops\": \"+-\", \"compact\": true, \"think_fraction\": 0.8, \"slip_rate\": 0.3";
+    char with[512], without[512];
+    snprintf(with, sizeof with, "{%s, \"pad_steps\": true}", base);
+    snprintf(without, sizeof without, "{%s}", base);
+    TaskGen gp = make("corpus", with), gu = make("corpus", without);
+    int differ = 0, uneven = 0, worked = 0;
+    for (int i = 0; i < 1000; i++) {
+        cJSON *a, *b;
+        if (taskgen_example(&gp, TASK_TRAIN, (uint64_t)i, &a) || taskgen_example(&gu, TASK_TRAIN, (uint64_t)i, &b))
+            FATAL("%s", err_msg());
+        const char *c = str(a, "completion");
+        char plain[512];
+        strip_pad(plain, c);
+        differ += strcmp(plain, str(b, "completion")) || strcmp(str(a, "answer"), str(b, "answer"));
+        const char *t = strstr(c, "<think>"), *e = strstr(c, "</think>");
+        if (t && e) { /* steps after the first: "dd+d=dd" (a slip below 0: "-1+d=dd") */
+            worked++;
+            for (const char *q = strchr(t, ','); q && q < e; q = strchr(q + 1, ',')) {
+                const char *next = strchr(q + 1, ',');
+                long len = (next && next < e ? next : e) - (q + 1);
+                uneven += len != 7;
+            }
+        }
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    TEST_CHECK(differ == 0, "%d padded lines differ from the unpadded ones beyond their zeros", differ);
+    TEST_CHECK(uneven == 0 && worked > 700, "%d steps of uneven length in %d worked solutions", uneven, worked);
+    /* arith, results -99..99: every step result three wide ("-05", "015", "-15") */
+    TaskGen ga = make("arith", "{\"seed\": 1, \"min_result\": -99, \"max_result\": 99, \"pad_steps\": true}");
+    int short_results = 0, steps = 0;
+    for (int i = 0; i < 200; i++) {
+        cJSON *ex;
+        if (taskgen_example(&ga, TASK_TRAIN, (uint64_t)i, &ex)) FATAL("%s", err_msg());
+        for (const char *q = strstr(str(ex, "solution"), "= "); q; q = strstr(q + 2, "= ")) {
+            size_t w = strcspn(q + 2, ",");
+            steps++;
+            short_results += w != 3;
+        }
+        cJSON_Delete(ex);
+    }
+    TEST_CHECK(short_results == 0 && steps > 200, "arith with pad_steps: %d of %d step results not three wide",
+               short_results, steps);
+}
+
 static void expect_init_error(const char *kind, const char *params, const char *needle) {
     TaskGen g;
     cJSON *p = params ? cJSON_Parse(params) : NULL;
@@ -391,6 +450,7 @@ int main(void) {
     test_countdown_solvable("{\"seed\": 1}");
     test_countdown_solvable("{\"seed\": 2, \"min_nums\": 4, \"max_nums\": 4, \"max_target\": 1000}");
     test_corpus_mix();
+    test_pad_steps();
     test_errors();
     return test_summary();
 }
