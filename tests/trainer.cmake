@@ -25,4 +25,4 @@ grpo_test(NAME test_grpo_parity SOURCES trainer/test_grpo_parity.c)
 grpo_cli_test(NAME test_recipes_cli SCRIPT cli/test_recipes.sh TIMEOUT 900)
 # The tiny recipes still teach: r1zero-tiny's held-out pass@1, think rate and
 # length rise; distill-tiny's student beats itself before distillation.
-grpo_cli_test(NAME test_recipes_learn SCRIPT cli/test_recipes_learn.sh LABELS slow TIMEOUT 1800)
+grpo_cli_test(NAME test_recipes_learn SCRIPT cli/test_recipes_learn.sh LABELS "slow;mpi" TIMEOUT 1800)
