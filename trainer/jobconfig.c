@@ -165,7 +165,8 @@ static const CfgField fields[] = {
     F_INT("log.log_completions", log_completions, "2", TRN, 0, BIG,
           "prompts per step whose whole group goes to completions.jsonl"),
     F_ENUM("log.progress", progress, "\"auto\"", SFT | TRN, "auto|bar|lines|none",
-           "a progress bar on a terminal (auto), always, plain log lines, or nothing"),
+           "a progress bar on a terminal (auto; under mpirun, when mpirun's stderr is one), always, plain log lines, "
+           "or nothing"),
     /* rewards */
     F_JSON("rewards", rewards, "[]", TRN | EVL,
            "reward functions: [{\"name\": ..., \"weight\": ..., params}] (docs/rewards.md)"),

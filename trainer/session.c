@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "session.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <sched.h>
@@ -202,6 +203,24 @@ static int resume_path(const JobConfig *job, char **path) {
 
 /* ---- the session ---- */
 
+/* Whether the progress bar has a terminal to draw on: stderr is one, or,
+ * under mpirun, the launcher's stderr is. mpirun hands its local ranks a
+ * pipe for stderr and forwards what they write, carriage returns included,
+ * so a rank cannot see the user's terminal itself; its parent, mpirun on
+ * the same node, can. (Under srun or a remote daemon the parent's stderr
+ * is not a terminal, and the job logs lines.) */
+static int progress_terminal(const Dist *d) {
+    if (isatty(2)) return 1;
+    if (!d->mpi) return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd/2", (long)getppid());
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int tty = isatty(fd);
+    close(fd);
+    return tty;
+}
+
 int session_open(Session *s, const JobConfig *job, const Dist *d, SessionBlock *blocks, int n_blocks) {
     memset(s, 0, sizeof(*s));
     s->job = job;
@@ -256,7 +275,7 @@ int session_open(Session *s, const JobConfig *job, const Dist *d, SessionBlock *
         .min_lr_ratio = job->min_lr_ratio,
     };
     const char *mode = job->progress;
-    s->progress_bar = d->rank == 0 && (!strcmp(mode, "bar") || (!strcmp(mode, "auto") && isatty(2)));
+    s->progress_bar = d->rank == 0 && (!strcmp(mode, "bar") || (!strcmp(mode, "auto") && progress_terminal(d)));
     s->opened = 1;
     return 0;
 }

@@ -62,6 +62,19 @@ rc=$?
       "step $s: 1 rank $la vs 2 ranks $lc"
   done
   check '[ "$(grep -c "^step" "$WORK/c.log")" = 3 ]' "only rank 0 should print the step lines"
+  # On a terminal (script(1) gives mpirun one), log.progress=auto draws the
+  # bar although the ranks' own stderr is mpirun's pipe; with stderr
+  # redirected to a file, plain lines.
+  if command -v script > /dev/null; then
+    MPIRUN="OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0"
+    ARGS="configs/sft-tiny.json ${COMMON[*]} --set train.steps=3 --set train.save_steps=0"
+    script -qec "$MPIRUN '$GRPO' sft $ARGS --set train.output_dir='$WORK/t1'" "$WORK/t1.typescript" > /dev/null 2>&1
+    check 'grep -q "\] step 3/3" "$WORK/t1.typescript" && ! grep -q "^step 3/3" "$WORK/t1.typescript"' \
+      "no progress bar under mpirun on a terminal: $(tail -c 400 "$WORK/t1.typescript")"
+    script -qec "$MPIRUN '$GRPO' sft $ARGS --set train.output_dir='$WORK/t2' 2> '$WORK/t2.err'" /dev/null > /dev/null 2>&1
+    check 'grep -q "^step 3/3" "$WORK/t2.err" && ! grep -q "\] step" "$WORK/t2.err"' \
+      "stderr to a file under mpirun should get lines: $(tail -c 400 "$WORK/t2.err")"
+  fi
 else
   bad "mpirun not found (install openmpi-bin)"
 fi
