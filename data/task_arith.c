@@ -121,20 +121,18 @@ static int draw_in_split(const TaskGen *g, TaskSplit split, Rng *r, Problem *p) 
 /* "a op b = c, c op d = e, ..." from the current step values ("a op b=c,..."
  * without spaces when compact). With pad_steps, every step result (and its
  * reuse as an operand) is zero-padded to the width of the widest result
- * allowed (min_result's or max_result's, sign included), so each step has the same length whatever its values ("9+8=17,
- * 17-8=09,09-7=02"): where the next operand sits no longer depends on the
- * earlier results. */
+ * allowed, sign included ("9+8=17,17-8=09,09-7=02"; -99..99 gives "-05",
+ * "015"): each step has the same length, so where the next operand sits no
+ * longer depends on the earlier results. */
 static void solution_text(const Problem *p, const ArithParams *a, StrBuf *b) {
-    char line[128], lhs[32], rhs[32], res[32];
+    char line[128];
     const int wl = snprintf(NULL, 0, "%ld", a->min_result), wh = snprintf(NULL, 0, "%ld", a->max_result);
-    const int w = a->pad_steps ? (wl > wh ? wl : wh) : 0; /* a sign counts: -99..99 gives "-05", "015" */
+    const int w = a->pad_steps ? (wl > wh ? wl : wh) : 0;
     for (int s = 0; s < p->n_steps; s++) {
         const Step *st = &p->step[s];
-        snprintf(lhs, sizeof lhs, "%0*ld", st->lhs >= 0 ? w : 0, ref_value(p, st->lhs));
-        snprintf(rhs, sizeof rhs, "%0*ld", st->rhs >= 0 ? w : 0, ref_value(p, st->rhs));
-        snprintf(res, sizeof res, "%0*ld", w, p->value[s]);
-        snprintf(line, sizeof line, a->compact ? "%s%s%c%s=%s" : "%s%s %c %s = %s", s ? (a->compact ? "," : ", ") : "",
-                 lhs, st->op, rhs, res);
+        snprintf(line, sizeof line, a->compact ? "%s%0*ld%c%0*ld=%0*ld" : "%s%0*ld %c %0*ld = %0*ld",
+                 s ? (a->compact ? "," : ", ") : "", st->lhs >= 0 ? w : 0, ref_value(p, st->lhs), st->op,
+                 st->rhs >= 0 ? w : 0, ref_value(p, st->rhs), w, p->value[s]);
         strbuf_cat(b, line);
     }
 }

@@ -62,7 +62,7 @@ typedef struct {
     char ops[4];                   /* the operators in use: a non-empty subset of "+-*" */
     int precedence;                /* 0: left to right (default); 1: * before + and - */
     int compact;                   /* 1: no spaces in questions, steps and tags ("5+6=11,11*2=22") */
-    int pad_steps;                 /* 1: step results zero-padded to max_result's width in worked solutions */
+    int pad_steps;                 /* 1: step results zero-padded to the widest result's width in solutions */
 } ArithParams;
 
 typedef struct {

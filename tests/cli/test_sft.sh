@@ -51,8 +51,9 @@ check 'cmp -s "$WORK/wa.txt" "$WORK/wb.txt" && [ -s "$WORK/wa.txt" ]' "resumed w
 # ASan, leak reports are off for this run: OpenMPI and its dlopened plugins
 # keep allocations to exit, which LeakSanitizer cannot attribute.)
 if command -v mpirun > /dev/null; then
-  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0 \
-      "$GRPO" sft configs/sft-tiny.json "${COMMON[@]}" --set train.steps=3 --set train.output_dir="$WORK/c" \
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  MPI=(mpirun --oversubscribe -n 2 -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0)
+  "${MPI[@]}" "$GRPO" sft configs/sft-tiny.json "${COMMON[@]}" --set train.steps=3 --set train.output_dir="$WORK/c" \
       > "$WORK/c.log" 2>&1
 rc=$?
   check '[ $rc -eq 0 ]' "2-rank run failed: $(tail -5 "$WORK/c.log")"
@@ -66,12 +67,11 @@ rc=$?
   # bar although the ranks' own stderr is mpirun's pipe; with stderr
   # redirected to a file, plain lines.
   if command -v script > /dev/null; then
-    MPIRUN="OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0"
     ARGS="configs/sft-tiny.json ${COMMON[*]} --set train.steps=3 --set train.save_steps=0"
-    script -qec "$MPIRUN '$GRPO' sft $ARGS --set train.output_dir='$WORK/t1'" "$WORK/t1.typescript" > /dev/null 2>&1
+    script -qec "${MPI[*]} '$GRPO' sft $ARGS --set train.output_dir='$WORK/t1'" "$WORK/t1.typescript" > /dev/null 2>&1
     check 'grep -q "\] step 3/3" "$WORK/t1.typescript" && ! grep -q "^step 3/3" "$WORK/t1.typescript"' \
       "no progress bar under mpirun on a terminal: $(tail -c 400 "$WORK/t1.typescript")"
-    script -qec "$MPIRUN '$GRPO' sft $ARGS --set train.output_dir='$WORK/t2' 2> '$WORK/t2.err'" /dev/null > /dev/null 2>&1
+    script -qec "${MPI[*]} '$GRPO' sft $ARGS --set train.output_dir='$WORK/t2' 2> '$WORK/t2.err'" /dev/null > /dev/null 2>&1
     check 'grep -q "^step 3/3" "$WORK/t2.err" && ! grep -q "\] step" "$WORK/t2.err"' \
       "stderr to a file under mpirun should get lines: $(tail -c 400 "$WORK/t2.err")"
   fi
